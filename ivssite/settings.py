@@ -1,0 +1,174 @@
+"""Settings for ivssite, read from the environment (see .env.example).
+
+Secure by default: DEBUG is off, there is no built-in SECRET_KEY outside DEBUG,
+and bad values stop start-up instead of failing a request later.
+"""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+# A local .env is a convenience for development; real deployments set the environment.
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DEBUG = env.bool("DEBUG", default=False)
+
+# SECRET_KEY or SECRET_KEY_FILE (Docker secrets). Only DEBUG gets a throwaway default.
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY and env.str("SECRET_KEY_FILE", default=""):
+    try:
+        SECRET_KEY = Path(env.str("SECRET_KEY_FILE")).read_text().strip()
+    except OSError as exc:
+        raise ImproperlyConfigured(f"SECRET_KEY_FILE cannot be read: {exc.strerror}") from None
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("Set SECRET_KEY (or SECRET_KEY_FILE); DEBUG is off.")
+    SECRET_KEY = "django-insecure-dev-only-key-not-for-production"
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "viewers",
+]
+
+# The local IVS stand-in (token verification + a looping test stream) for the demo and tests.
+# Production serves video from IVS itself and leaves this off.
+IVS_LOCAL_ORIGIN = env.bool("IVS_LOCAL_ORIGIN", default=False)
+if IVS_LOCAL_ORIGIN:
+    INSTALLED_APPS.append("localivs")
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "ivssite.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "ivssite.wsgi.application"
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
+# Sessions live in the cache first so a player page costs no session query; the
+# database copy survives a cache restart.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
+AUTH_USER_MODEL = "viewers.User"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": env.str(
+            "STATICFILES_BACKEND",
+            default="django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage",
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Security headers. Cookies are Secure unless explicitly relaxed for plain-http development.
+SECURE_COOKIES = env.bool("SECURE_COOKIES", default=not DEBUG)
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("TRUST_X_FORWARDED_PROTO", default=False) else None
+)
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# --- IVS playback authorization (see README "Configuration").
+# The private half of the playback key pair: PEM text, or a path to a PEM file.
+IVS_PLAYBACK_PRIVATE_KEY = env.str("IVS_PLAYBACK_PRIVATE_KEY", default="", multiline=True)
+IVS_PLAYBACK_PRIVATE_KEY_FILE = env.str("IVS_PLAYBACK_PRIVATE_KEY_FILE", default="")
+# Token lifetime. IVS only checks `exp` when playback starts, so short is fine.
+IVS_TOKEN_TTL_SECONDS = env.int("IVS_TOKEN_TTL_SECONDS", default=300)
+# Single-use tokens: each token opens exactly one playback session.
+IVS_TOKEN_SINGLE_USE = env.bool("IVS_TOKEN_SINGLE_USE", default=True)
+# Put a pseudonymous aws:viewer-id in tokens so sessions can be revoked.
+IVS_TOKEN_VIEWER_ID = env.bool("IVS_TOKEN_VIEWER_ID", default=True)
+# Origins allowed to play (aws:access-control-allow-origin). Empty: any origin.
+IVS_ALLOWED_ORIGINS = env.list("IVS_ALLOWED_ORIGINS", default=[])
+IVS_STRICT_ORIGIN_ENFORCEMENT = env.bool("IVS_STRICT_ORIGIN_ENFORCEMENT", default=False)
+# The IVS Player Web SDK. Default: AWS's CDN build. The demo serves a local bundle.
+IVS_PLAYER_SDK_URL = env.str(
+    "IVS_PLAYER_SDK_URL", default="https://player.live-video.net/1.56.1/amazon-ivs-player.min.js"
+)
+# Only needed for a self-hosted bundle; the CDN build finds its own worker.
+IVS_PLAYER_WASM_WORKER_URL = env.str("IVS_PLAYER_WASM_WORKER_URL", default="")
+IVS_PLAYER_WASM_BINARY_URL = env.str("IVS_PLAYER_WASM_BINARY_URL", default="")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # Request lines would carry ?token= query strings: never log them.
+        "django.server": {"handlers": [], "propagate": False},
+    },
+}
+
+# Behind a load balancer that appends X-Forwarded-For, record the client's address from it.
+TRUST_X_FORWARDED_FOR = env.bool("TRUST_X_FORWARDED_FOR", default=False)

@@ -1,0 +1,15 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+admin.site.site_header = "IVS private channels"
+admin.site.site_title = "IVS channels admin"
+
+urlpatterns = [
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+    path("", include("viewers.urls")),
+]
+
+if settings.IVS_LOCAL_ORIGIN:
+    urlpatterns.insert(0, path("ivs/", include("localivs.urls")))

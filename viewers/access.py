@@ -1,0 +1,80 @@
+"""The access rule: who may watch which channel, and when. The only place it is written down.
+
+A user may watch a private channel only if the user is active and holds an
+entitlement, directly or through a group, that is not revoked and whose window
+contains now. Public channels are open to everyone. Staff get nothing implicitly.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.utils import timezone
+
+# Most generous last. An empty max_resolution means no limit at all.
+_GENEROSITY = {"SD": 1, "HD": 2, "FULL_HD": 3, "": 4}
+
+
+def current_entitlement_q(now: datetime) -> Q:
+    """An entitlement that is in force at `now`."""
+    return (
+        Q(revoked_at__isnull=True)
+        & (Q(starts_at__isnull=True) | Q(starts_at__lte=now))
+        & (Q(ends_at__isnull=True) | Q(ends_at__gt=now))
+    )
+
+
+def watchable_channel_ids(user, now: datetime | None = None):
+    """A subquery of the private channel ids the user may watch now."""
+    from viewers.models import Entitlement
+
+    if not user.is_authenticated or not user.is_active:
+        return Entitlement.objects.none().values("channel_id")
+    return Entitlement.objects.for_user(user).current(now).values("channel_id")
+
+
+@dataclass(frozen=True)
+class AccessDecision:
+    allowed: bool
+    reason: str
+    message: str
+    max_resolution: str | None = None  # None: no limit
+    when: datetime | None = None  # the start or end the message refers to
+
+
+def decide(user, channel, now: datetime | None = None) -> AccessDecision:
+    """May `user` watch `channel` at `now`? One query at most."""
+    from viewers.models import Entitlement
+
+    now = now or timezone.now()
+    if not channel.is_private:
+        return AccessDecision(True, "public", "This channel is public.")
+    if not user.is_authenticated:
+        return AccessDecision(False, "login_required", "Log in to watch this channel.")
+    if not user.is_active:
+        return AccessDecision(False, "inactive", "Your account is not active.")
+
+    rows = list(
+        Entitlement.objects.for_user(user)
+        .filter(channel=channel)
+        .annotate(is_current=ExpressionWrapper(current_entitlement_q(now), output_field=BooleanField()))
+        .values("is_current", "revoked_at", "starts_at", "ends_at", "max_resolution")
+    )
+    current = [row for row in rows if row["is_current"]]
+    if current:
+        best = max((row["max_resolution"] for row in current), key=_GENEROSITY.__getitem__)
+        return AccessDecision(True, "entitled", "You have access.", max_resolution=best or None)
+    return _explain_denial(rows, now)
+
+
+def _explain_denial(rows, now: datetime) -> AccessDecision:
+    live = [row for row in rows if row["revoked_at"] is None]
+    upcoming = [row["starts_at"] for row in live if row["starts_at"] and row["starts_at"] > now]
+    if upcoming:
+        return AccessDecision(False, "not_started", "Your access to this channel has not started yet.", when=min(upcoming))
+    ended = [row["ends_at"] for row in live if row["ends_at"] and row["ends_at"] <= now]
+    if ended:
+        return AccessDecision(False, "ended", "Your access to this channel has ended.", when=max(ended))
+    if rows:
+        return AccessDecision(False, "revoked", "Your access to this channel has been revoked.")
+    return AccessDecision(False, "no_entitlement", "You do not have access to this channel.")

@@ -1,0 +1,74 @@
+"""Start-up checks: a misconfigured key or token policy stops the site before any request."""
+
+from django.conf import settings
+from django.core import checks
+from django.db import DatabaseError
+
+from viewers import keys, tokens
+
+
+@checks.register("ivs")
+def check_playback_key(app_configs=None, **kwargs):
+    if keys.is_configured():
+        try:
+            keys.forget_cached_keys()
+            keys.signing_key()
+        except tokens.PlaybackKeyError as exc:
+            return [checks.Error(f"Playback key unusable: {exc}.", hint=_KEY_HINT, id="ivs.E001")]
+        return []
+    if _private_channels_exist():
+        return [
+            checks.Error(
+                "No playback key is configured but private channels exist.", hint=_KEY_HINT, id="ivs.E002"
+            )
+        ]
+    return [checks.Warning("No playback key is configured; private channels cannot play.", hint=_KEY_HINT, id="ivs.W001")]
+
+
+_KEY_HINT = (
+    "Set IVS_PLAYBACK_PRIVATE_KEY_FILE (or IVS_PLAYBACK_PRIVATE_KEY) to an ECDSA P-384 private key in PEM; "
+    "`manage.py ivs_keygen` makes one."
+)
+
+
+def _private_channels_exist() -> bool:
+    from viewers.models import Channel
+
+    try:
+        return Channel.objects.filter(is_private=True).exists()
+    except DatabaseError:
+        # Before migrations there are no channels; a missing table is not this check's business.
+        return False
+
+
+@checks.register("ivs")
+def check_token_policy(app_configs=None, **kwargs):
+    errors = []
+    ttl = settings.IVS_TOKEN_TTL_SECONDS
+    session_claims = settings.IVS_TOKEN_SINGLE_USE or settings.IVS_TOKEN_VIEWER_ID
+    if ttl <= 0:
+        errors.append(checks.Error("IVS_TOKEN_TTL_SECONDS must be positive.", id="ivs.E010"))
+    elif session_claims and ttl > tokens.MAX_TTL_WITH_SESSION_CLAIMS:
+        errors.append(
+            checks.Error(
+                f"IVS_TOKEN_TTL_SECONDS is {ttl}; IVS refuses tokens over 600 seconds that carry a viewer id "
+                "or a single-use id.",
+                hint="Lower IVS_TOKEN_TTL_SECONDS to 600 or less.",
+                id="ivs.E011",
+            )
+        )
+    for origin in settings.IVS_ALLOWED_ORIGINS:
+        try:
+            tokens.validate_origin(origin)
+        except ValueError as exc:
+            errors.append(checks.Error(f"IVS_ALLOWED_ORIGINS: {exc}.", id="ivs.E012"))
+    if settings.IVS_STRICT_ORIGIN_ENFORCEMENT:
+        if len(settings.IVS_ALLOWED_ORIGINS) > tokens.MAX_STRICT_ORIGINS:
+            errors.append(
+                checks.Error("Strict origin enforcement allows at most 5 IVS_ALLOWED_ORIGINS.", id="ivs.E013")
+            )
+        if not settings.IVS_ALLOWED_ORIGINS:
+            errors.append(
+                checks.Error("IVS_STRICT_ORIGIN_ENFORCEMENT needs IVS_ALLOWED_ORIGINS.", id="ivs.E014")
+            )
+    return errors

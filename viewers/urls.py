@@ -1,0 +1,8 @@
+from django.urls import path
+
+from viewers import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("channels/<slug:slug>/", views.channel_detail, name="channel"),
+]

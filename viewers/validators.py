@@ -1,0 +1,74 @@
+"""Validation of IVS identifiers typed in by operators."""
+
+import ipaddress
+import re
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ValidationError
+
+CHANNEL_ARN_RE = re.compile(r"^arn:aws:ivs:(?P<region>[a-z]{2}(?:-[a-z]+)+-\d):(?P<account>\d{12}):channel/(?P<id>[A-Za-z0-9-]+)$")
+# The last path segment of an IVS playback URL: <region>.<account>.channel.<channel id>.m3u8
+PLAYBACK_PATH_RE = re.compile(
+    r"/api/video/v1/(?P<region>[a-z0-9-]+)\.(?P<account>\d{12})\.channel\.(?P<id>[A-Za-z0-9-]+)\.m3u8$"
+)
+IVS_PLAYBACK_HOST_SUFFIX = ".playback.live-video.net"
+
+
+def validate_channel_arn(value: str) -> None:
+    if len(value) > 128 or not CHANNEL_ARN_RE.match(value):
+        raise ValidationError(
+            "Enter an IVS channel ARN like arn:aws:ivs:us-west-2:123456789012:channel/AbCdEf123456.",
+            code="invalid_arn",
+        )
+
+
+def is_loopback_host(host: str | None) -> bool:
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def validate_playback_url_shape(value: str) -> None:
+    parts = urlsplit(value)
+    # Plain http only for a loopback host: the local IVS stand-in used by the demo and tests.
+    if parts.scheme != "https" and not (parts.scheme == "http" and is_loopback_host(parts.hostname)):
+        raise ValidationError("The playback URL must use https.", code="insecure_playback_url")
+    if not parts.path.endswith(".m3u8"):
+        raise ValidationError("The playback URL must point at an .m3u8 playlist.", code="not_m3u8")
+    if parts.query or parts.fragment:
+        raise ValidationError(
+            "Enter the playback URL without a query string; the site adds the token.", code="playback_url_query"
+        )
+    host = parts.hostname or ""
+    if host.endswith(IVS_PLAYBACK_HOST_SUFFIX) and not PLAYBACK_PATH_RE.search(parts.path):
+        raise ValidationError(
+            "An IVS playback URL ends in /api/video/v1/<region>.<account>.channel.<id>.m3u8.",
+            code="not_ivs_playback_path",
+        )
+
+
+def validate_playback_url_matches_arn(url: str, arn: str) -> None:
+    """An IVS-shaped playback URL must name the same region, account and channel as the ARN."""
+    arn_match = CHANNEL_ARN_RE.match(arn)
+    parts = urlsplit(url)
+    path_match = PLAYBACK_PATH_RE.search(parts.path)
+    if not arn_match or not path_match:
+        return
+    if path_match.groupdict() != arn_match.groupdict():
+        raise ValidationError(
+            {"playback_url": "This playback URL belongs to a different channel than the ARN."},
+            code="playback_url_arn_mismatch",
+        )
+    host = parts.hostname or ""
+    if host.endswith(IVS_PLAYBACK_HOST_SUFFIX):
+        host_region = host[: -len(IVS_PLAYBACK_HOST_SUFFIX)].rsplit(".", 1)[-1]
+        if host_region != arn_match["region"]:
+            raise ValidationError(
+                {"playback_url": "The playback host's region differs from the ARN's region."},
+                code="playback_url_region_mismatch",
+            )
