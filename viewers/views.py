@@ -1,7 +1,8 @@
+import functools
+
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import get_object_or_404, render
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from viewers import access, playback
@@ -14,7 +15,19 @@ def home(request):
     return render(request, "viewers/home.html", {"channels": channels})
 
 
-@never_cache
+def no_store(view):
+    """Player pages carry bearer tokens: no shared cache and no browser cache may keep them."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    return wrapped
+
+
+@no_store
 @require_safe
 def channel_detail(request, slug):
     channel = get_object_or_404(Channel, slug=slug)
@@ -31,11 +44,5 @@ def channel_detail(request, slug):
         "wasmWorker": settings.IVS_PLAYER_WASM_WORKER_URL or None,
         "wasmBinary": settings.IVS_PLAYER_WASM_BINARY_URL or None,
     }
-    response = render(
-        request,
-        "viewers/player.html",
-        {"channel": channel, "decision": decision, "player_config": player_config, "sdk_url": settings.IVS_PLAYER_SDK_URL},
-    )
-    # The page carries a bearer token: no shared cache and no browser cache may keep it.
-    response["Cache-Control"] = "private, no-store"
-    return response
+    context = {"channel": channel, "decision": decision, "player_config": player_config}
+    return render(request, "viewers/player.html", {**context, "sdk_url": settings.IVS_PLAYER_SDK_URL})

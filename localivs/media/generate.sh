@@ -11,6 +11,11 @@
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")"
+OUTDIR="${OUTDIR:-.}"          # for experiments; the committed media lives beside this script
+AUDIO="${AUDIO:-0}"            # 1 = add a silent mono AAC track
+X264_PARAMS="${X264_PARAMS:-repeat-headers=1}"
+mkdir -p "$OUTDIR"
+cd "$OUTDIR"
 
 FFMPEG="${FFMPEG:-ffmpeg}"
 FONT="${FONT:-/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf}"
@@ -37,21 +42,27 @@ for r in "${RENDITIONS[@]}"; do
   filter+="drawtext=fontfile=${FONT}:text='%{pts\\:hms}':fontcolor=yellow:fontsize=${big}:x=(w-tw)/2:y=h*0.38,"
   filter+="drawtext=fontfile=${FONT}:text='frame %{eif\\:n\\:d}   segment %{eif\\:floor(n/${GOP})+1\\:d}/${SEGMENTS}':fontcolor=0xc0c0c0:fontsize=${mid}:x=(w-tw)/2:y=h*0.64,"
   filter+="drawtext=fontfile=${FONT}:text='local IVS test pattern':fontcolor=0x8090b0:fontsize=${small}:x=(w-tw)/2:y=h*0.78"
+  audio_in=(); audio_out=(-an)
+  if [[ "$AUDIO" == 1 ]]; then
+    audio_in=(-f lavfi -i "anullsrc=r=44100:cl=mono:d=${LOOP}")
+    audio_out=(-map 2:a -c:a aac -b:a 16k)
+  fi
   "$FFMPEG" -hide_banner -loglevel error -y \
     -f lavfi -i "color=c=0x1a2238:s=${w}x${h}:r=${FPS}:d=${LOOP}" \
     -f lavfi -i "color=c=0xff8c00:s=${boxw}x${boxh}:r=${FPS}:d=${LOOP}" \
-    -filter_complex "$filter" \
-    -an -c:v libx264 -threads 1 -profile:v main -level:v "$level" -pix_fmt yuv420p -preset veryslow -tune stillimage \
+    "${audio_in[@]}" \
+    -filter_complex "${filter}[v]" -map "[v]" \
+    "${audio_out[@]}" -c:v libx264 -threads 1 -profile:v main -level:v "$level" -pix_fmt yuv420p -preset veryslow -tune stillimage \
     -bf 0 -g "$GOP" -keyint_min "$GOP" -sc_threshold 0 \
     -force_key_frames "expr:gte(t,n_forced*${SEGDUR})" \
-    -x264-params "nal-hrd=none:repeat-headers=1" \
+    -x264-params "$X264_PARAMS" \
     -crf 30 -maxrate "${kbps}k" -bufsize "$((kbps * 2))k" \
     -f segment -segment_format mpegts -segment_time "$SEGDUR" -segment_start_number 0 \
     -map_metadata -1 -fflags +bitexact -flags:v +bitexact \
     "${name}_%d.ts"
 done
 
-python3 - "$FPS" "$SEGDUR" "${RENDITIONS[@]}" <<'PY'
+AUDIO="$AUDIO" python3 - "$FPS" "$SEGDUR" "${RENDITIONS[@]}" <<'PY'
 import json, os, subprocess, sys
 from fractions import Fraction
 
@@ -82,6 +93,8 @@ for spec in sys.argv[3:]:
             sps = es[i + 1:i + 4]
             break
     codecs = "avc1.%02x%02x%02x" % (sps[0], sps[1], sps[2])
+    if os.environ.get("AUDIO") == "1":
+        codecs += ",mp4a.40.2"  # AAC-LC
     out.append({
         "name": name,
         "max_resolution": maxres,

@@ -1,0 +1,141 @@
+"""The cast: named people and channels shared by every test module.
+
+alice: entitled directly. bob: entitled through the "subscribers" group. carol: no
+entitlement. dave: entitlement ended. erin: entitlement not started yet. frank:
+entitlement revoked. ivan: entitled but inactive. sam: staff with no entitlement.
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from viewers import keys, tokens
+from viewers.models import Channel, Entitlement, PlaybackKey, User
+
+PRIVATE_ARN = "arn:aws:ivs:us-west-2:123456789012:channel/MainEvent01"
+PUBLIC_ARN = "arn:aws:ivs:us-west-2:123456789012:channel/OpenLobby01"
+HIDDEN_ARN = "arn:aws:ivs:us-west-2:123456789012:channel/Backstage01"
+
+
+def playback_url_for(arn: str, base="https://a1b2c3d4e5f6.us-west-2.playback.live-video.net") -> str:
+    region, account, channel_id = arn.split(":")[3], arn.split(":")[4], arn.rsplit("/", 1)[1]
+    return f"{base}/api/video/v1/{region}.{account}.channel.{channel_id}.m3u8"
+
+
+@pytest.fixture
+def private_channel(db):
+    return Channel.objects.create(
+        name="Main Event", slug="main-event", arn=PRIVATE_ARN, playback_url=playback_url_for(PRIVATE_ARN)
+    )
+
+
+@pytest.fixture
+def public_channel(db):
+    return Channel.objects.create(
+        name="Open Lobby", slug="lobby", arn=PUBLIC_ARN, playback_url=playback_url_for(PUBLIC_ARN), is_private=False
+    )
+
+
+@pytest.fixture
+def hidden_channel(db):
+    return Channel.objects.create(
+        name="Backstage", slug="backstage", arn=HIDDEN_ARN, playback_url=playback_url_for(HIDDEN_ARN), is_listed=False
+    )
+
+
+def _user(username, **extra):
+    return User.objects.create_user(username, f"{username}@example.com", "password", **extra)
+
+
+@pytest.fixture
+def now():
+    return timezone.now()
+
+
+@pytest.fixture
+def alice(private_channel):
+    user = _user("alice")
+    Entitlement.objects.create(user=user, channel=private_channel)
+    return user
+
+
+@pytest.fixture
+def subscribers(private_channel):
+    group = Group.objects.create(name="subscribers")
+    Entitlement.objects.create(group=group, channel=private_channel, max_resolution="HD")
+    return group
+
+
+@pytest.fixture
+def bob(subscribers):
+    user = _user("bob")
+    user.groups.add(subscribers)
+    return user
+
+
+@pytest.fixture
+def carol(db):
+    return _user("carol")
+
+
+@pytest.fixture
+def dave(private_channel, now):
+    user = _user("dave")
+    Entitlement.objects.create(
+        user=user, channel=private_channel, starts_at=now - timedelta(days=30), ends_at=now - timedelta(days=1)
+    )
+    return user
+
+
+@pytest.fixture
+def erin(private_channel, now):
+    user = _user("erin")
+    Entitlement.objects.create(user=user, channel=private_channel, starts_at=now + timedelta(days=2))
+    return user
+
+
+@pytest.fixture
+def frank(private_channel, now):
+    user = _user("frank")
+    Entitlement.objects.create(user=user, channel=private_channel, revoked_at=now - timedelta(hours=1))
+    return user
+
+
+@pytest.fixture
+def ivan(private_channel):
+    user = _user("ivan", is_active=False)
+    Entitlement.objects.create(user=user, channel=private_channel)
+    return user
+
+
+@pytest.fixture
+def sam(db):
+    return _user("sam", is_staff=True)
+
+
+@pytest.fixture
+def admin_user(db):
+    return User.objects.create_superuser("admin", "admin@example.com", "password")
+
+
+@pytest.fixture
+def signing_key():
+    return keys.signing_key()
+
+
+@pytest.fixture
+def public_key(signing_key):
+    return signing_key.public_key()
+
+
+@pytest.fixture
+def registered_key(db, public_key):
+    """The test signing key's public half, registered as IVS would have it imported."""
+    keys.forget_cached_keys()
+    key = PlaybackKey(name="test-key", public_key_pem=tokens.public_key_pem(public_key), is_signing=True)
+    key.full_clean()
+    key.save()
+    yield key
+    keys.forget_cached_keys()

@@ -1,0 +1,25 @@
+"""Test settings: the real settings module, fed a test environment first."""
+
+import os
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+os.environ.setdefault("SECRET_KEY", "tests-only-not-a-secret")
+os.environ.setdefault("IVS_LOCAL_ORIGIN", "true")
+os.environ["DEBUG"] = "false"
+# The tests make their own key; a developer's key settings must not leak in.
+os.environ.pop("IVS_PLAYBACK_PRIVATE_KEY_FILE", None)
+os.environ["IVS_PLAYBACK_PRIVATE_KEY"] = (
+    ec.generate_private_key(ec.SECP384R1())
+    .private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    .decode()
+)
+
+from ivssite.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+SECURE_COOKIES = SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
+SECURE_HSTS_SECONDS = 0
