@@ -259,7 +259,12 @@ def test_it_rejects_a_reused_single_use_token(key):
 def test_a_rejected_token_does_not_spend_its_single_use_id(key):
     token = mint(key, single_use_uuid=str(uuid.uuid4())).token
     spent = []
-    rejection(token, key, channel_arn="arn:aws:ivs:us-west-2:123456789012:channel/Other", claim_single_use=lambda u, e: spent.append(u))
+    rejection(
+        token,
+        key,
+        channel_arn="arn:aws:ivs:us-west-2:123456789012:channel/Other",
+        claim_single_use=lambda u, e: spent.append(u),
+    )
     assert spent == []
 
 

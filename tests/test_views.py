@@ -130,7 +130,8 @@ class TestPlayerPage:
         assert login(client, carol).get("/channels/backstage/").status_code == 403
 
     @pytest.mark.parametrize(
-        "path", ["/channels/nope/", "/channels/../admin/", "/channels/%00/", "/channels/a b/", "/channels/" + "x" * 500 + "/"]
+        "path",
+        ["/channels/nope/", "/channels/../admin/", "/channels/%00/", "/channels/a b/", "/channels/" + "x" * 500 + "/"],
     )
     def test_unknown_or_malformed_slugs_are_404(self, client, alice, path):
         assert login(client, alice).get(path).status_code == 404
@@ -172,7 +173,9 @@ class TestHome:
         client.get("/")  # warm the session cache
         for i in range(1000):
             Channel.objects.create(
-                name=f"Ch {i}", slug=f"ch-{i}", arn=f"arn:aws:ivs:us-west-2:123456789012:channel/c{i}",
+                name=f"Ch {i}",
+                slug=f"ch-{i}",
+                arn=f"arn:aws:ivs:us-west-2:123456789012:channel/c{i}",
                 playback_url=f"https://h.us-west-2.playback.live-video.net/api/video/v1/us-west-2.123456789012.channel.c{i}.m3u8",
                 is_private=i % 2 == 0,
             )
@@ -185,9 +188,7 @@ class TestHome:
 class TestLogin:
     def test_the_real_login_form_logs_in_and_follows_next(self, alice, private_channel):
         client = Client()
-        response = client.post(
-            "/accounts/login/", {"username": "alice", "password": "password", "next": CHANNEL_URL}
-        )
+        response = client.post("/accounts/login/", {"username": "alice", "password": "password", "next": CHANNEL_URL})
         assert response.status_code == 302 and response["Location"] == CHANNEL_URL
 
     @pytest.mark.parametrize("evil", ["https://evil.example.com/", "//evil.example.com/", "https:evil.example.com"])

@@ -71,7 +71,9 @@ def _explain_denial(rows, now: datetime) -> AccessDecision:
     live = [row for row in rows if row["revoked_at"] is None]
     upcoming = [row["starts_at"] for row in live if row["starts_at"] and row["starts_at"] > now]
     if upcoming:
-        return AccessDecision(False, "not_started", "Your access to this channel has not started yet.", when=min(upcoming))
+        return AccessDecision(
+            False, "not_started", "Your access to this channel has not started yet.", when=min(upcoming)
+        )
     ended = [row["ends_at"] for row in live if row["ends_at"] and row["ends_at"] <= now]
     if ended:
         return AccessDecision(False, "ended", "Your access to this channel has ended.", when=max(ended))

@@ -29,7 +29,9 @@ class ChannelAdmin(admin.ModelAdmin):
 
 class ExtendForm(forms.Form):
     until = forms.DateTimeField(
-        label="New end", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}), help_text="In the site's time zone."
+        label="New end",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text="In the site's time zone.",
     )
 
     def clean_until(self):

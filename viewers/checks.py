@@ -18,11 +18,11 @@ def check_playback_key(app_configs=None, **kwargs):
         return []
     if _private_channels_exist():
         return [
-            checks.Error(
-                "No playback key is configured but private channels exist.", hint=_KEY_HINT, id="ivs.E002"
-            )
+            checks.Error("No playback key is configured but private channels exist.", hint=_KEY_HINT, id="ivs.E002")
         ]
-    return [checks.Warning("No playback key is configured; private channels cannot play.", hint=_KEY_HINT, id="ivs.W001")]
+    return [
+        checks.Warning("No playback key is configured; private channels cannot play.", hint=_KEY_HINT, id="ivs.W001")
+    ]
 
 
 _KEY_HINT = (
@@ -68,7 +68,5 @@ def check_token_policy(app_configs=None, **kwargs):
                 checks.Error("Strict origin enforcement allows at most 5 IVS_ALLOWED_ORIGINS.", id="ivs.E013")
             )
         if not settings.IVS_ALLOWED_ORIGINS:
-            errors.append(
-                checks.Error("IVS_STRICT_ORIGIN_ENFORCEMENT needs IVS_ALLOWED_ORIGINS.", id="ivs.E014")
-            )
+            errors.append(checks.Error("IVS_STRICT_ORIGIN_ENFORCEMENT needs IVS_ALLOWED_ORIGINS.", id="ivs.E014"))
     return errors

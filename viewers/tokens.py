@@ -73,9 +73,7 @@ def _require_p384(key) -> None:
     if not isinstance(key, (ec.EllipticCurvePrivateKey, ec.EllipticCurvePublicKey)):
         raise PlaybackKeyError("the key is not an elliptic-curve key; IVS needs ECDSA P-384 (secp384r1)")
     if not isinstance(key.curve, CURVE):
-        raise PlaybackKeyError(
-            f"the key is on curve {key.curve.name}; IVS needs P-384 (secp384r1)"
-        )
+        raise PlaybackKeyError(f"the key is on curve {key.curve.name}; IVS needs P-384 (secp384r1)")
 
 
 def generate_private_key() -> ec.EllipticCurvePrivateKey:
@@ -91,9 +89,7 @@ def private_key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
 def public_key_pem(key: ec.EllipticCurvePublicKey | ec.EllipticCurvePrivateKey) -> str:
     if isinstance(key, ec.EllipticCurvePrivateKey):
         key = key.public_key()
-    return key.public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
+    return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
 
 
 def fingerprint(key: ec.EllipticCurvePublicKey | ec.EllipticCurvePrivateKey) -> str:

@@ -6,7 +6,9 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 
-CHANNEL_ARN_RE = re.compile(r"^arn:aws:ivs:(?P<region>[a-z]{2}(?:-[a-z]+)+-\d):(?P<account>\d{12}):channel/(?P<id>[A-Za-z0-9-]+)$")
+CHANNEL_ARN_RE = re.compile(
+    r"^arn:aws:ivs:(?P<region>[a-z]{2}(?:-[a-z]+)+-\d):(?P<account>\d{12}):channel/(?P<id>[A-Za-z0-9-]+)$"
+)
 # The last path segment of an IVS playback URL: <region>.<account>.channel.<channel id>.m3u8
 PLAYBACK_PATH_RE = re.compile(
     r"/api/video/v1/(?P<region>[a-z0-9-]+)\.(?P<account>\d{12})\.channel\.(?P<id>[A-Za-z0-9-]+)\.m3u8$"
@@ -15,7 +17,7 @@ IVS_PLAYBACK_HOST_SUFFIX = ".playback.live-video.net"
 
 
 def validate_channel_arn(value: str) -> None:
-    if len(value) > 128 or not CHANNEL_ARN_RE.match(value):
+    if len(value) > 128 or not CHANNEL_ARN_RE.fullmatch(value):  # fullmatch: "$" would allow a trailing newline
         raise ValidationError(
             "Enter an IVS channel ARN like arn:aws:ivs:us-west-2:123456789012:channel/AbCdEf123456.",
             code="invalid_arn",
@@ -54,21 +56,29 @@ def validate_playback_url_shape(value: str) -> None:
 
 def validate_playback_url_matches_arn(url: str, arn: str) -> None:
     """An IVS-shaped playback URL must name the same region, account and channel as the ARN."""
-    arn_match = CHANNEL_ARN_RE.match(arn)
+    arn_match = CHANNEL_ARN_RE.fullmatch(arn)
     parts = urlsplit(url)
     path_match = PLAYBACK_PATH_RE.search(parts.path)
     if not arn_match or not path_match:
         return
     if path_match.groupdict() != arn_match.groupdict():
+        # The code goes on the inner error: ValidationError drops `code` when given a dict.
         raise ValidationError(
-            {"playback_url": "This playback URL belongs to a different channel than the ARN."},
-            code="playback_url_arn_mismatch",
+            {
+                "playback_url": ValidationError(
+                    "This playback URL belongs to a different channel than the ARN.", code="playback_url_arn_mismatch"
+                )
+            }
         )
     host = parts.hostname or ""
     if host.endswith(IVS_PLAYBACK_HOST_SUFFIX):
         host_region = host[: -len(IVS_PLAYBACK_HOST_SUFFIX)].rsplit(".", 1)[-1]
         if host_region != arn_match["region"]:
             raise ValidationError(
-                {"playback_url": "The playback host's region differs from the ARN's region."},
-                code="playback_url_region_mismatch",
+                {
+                    "playback_url": ValidationError(
+                        "The playback host's region differs from the ARN's region.",
+                        code="playback_url_region_mismatch",
+                    )
+                }
             )

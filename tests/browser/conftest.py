@@ -1,0 +1,113 @@
+"""Real-browser tests: Debian's Chromium driven by Playwright, against pytest-django's live server."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import playback_url_for
+from viewers.models import Channel, Entitlement, User
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+PLAYER_BUNDLE = Path(__file__).resolve().parents[2] / "static/vendor/ivs/ivs-player.js"
+# Playwright's sync API runs an event loop in this thread; the ORM calls in these tests are still synchronous.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+E2E_ARN = "arn:aws:ivs:us-west-2:123456789012:channel/E2eChannel01"
+
+
+def pytest_collection_modifyitems(config, items):
+    reason = None
+    if not Path(CHROMIUM).exists():
+        reason = f"Chromium not found at {CHROMIUM}: `apt-get install -y chromium` (or set CHROMIUM_PATH) for browser tests"
+    elif not PLAYER_BUNDLE.exists():
+        reason = "IVS player bundle missing: run `make player` (bin/build-player) to run browser tests"
+    if reason is None:
+        return
+    if os.environ.get("CI"):
+        raise pytest.UsageError(reason + " (CI must run them).")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--autoplay-policy=no-user-gesture-required",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-gpu",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def player_settings(settings, live_server):
+    settings.IVS_PLAYER_SDK_URL = "/static/vendor/ivs/ivs-player.js"
+    settings.IVS_PLAYER_WASM_WORKER_URL = "/static/vendor/ivs/amazon-ivs-wasmworker.min.js"
+    settings.IVS_PLAYER_WASM_BINARY_URL = "/static/vendor/ivs/amazon-ivs-wasmworker.min.wasm"
+    return settings
+
+
+@pytest.fixture
+def e2e_channel(transactional_db, live_server, registered_key, player_settings):
+    return Channel.objects.create(
+        name="E2E Event",
+        slug="e2e-event",
+        arn=E2E_ARN,
+        playback_url=playback_url_for(E2E_ARN, base=live_server.url + "/ivs"),
+    )
+
+
+@pytest.fixture
+def viewer(e2e_channel):
+    user = User.objects.create_user("viewer", "viewer@example.com", "watch-it-now")
+    Entitlement.objects.create(user=user, channel=e2e_channel)
+    return user
+
+
+@pytest.fixture
+def artifacts():
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture
+def context(browser):
+    context = browser.new_context(viewport={"width": 1100, "height": 820})
+    yield context
+    context.close()
+
+
+class RequestLog:
+    def __init__(self, page):
+        self.urls = []
+        page.on("request", lambda request: self.urls.append(request.url))
+
+    def matching(self, fragment):
+        return [url for url in self.urls if fragment in url]
+
+
+def login(page, live_server, username, password, next_path):
+    page.goto(f"{live_server.url}/accounts/login/?next={next_path}")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+
+
+def copy_artifact(src: Path, dest: Path) -> None:
+    shutil.copyfile(src, dest)

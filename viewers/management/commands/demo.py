@@ -1,0 +1,87 @@
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from viewers import keys, tokens
+from viewers.models import Channel, Entitlement, PlaybackKey, User
+
+DEMO_ACCOUNT = "123456789012"
+DEMO_REGION = "us-west-2"
+PASSWORD = "watch-the-demo"  # noqa: S105  demo data refuses to exist outside DEBUG
+
+
+class Command(BaseCommand):
+    help = "Seed local demo data (idempotent): an admin, viewers and channels played by the local IVS origin."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--origin", default="http://127.0.0.1:8000", help="Where the site (and its local IVS origin) is served."
+        )
+
+    def handle(self, *args, origin, **options):
+        if not settings.DEBUG:
+            raise CommandError("Refusing to create demo accounts with DEBUG off. Run it with DEBUG=true.")
+        if not settings.IVS_LOCAL_ORIGIN:
+            raise CommandError("The demo plays from the local IVS origin: set IVS_LOCAL_ORIGIN=true.")
+        try:
+            signing_key = keys.signing_key()
+        except tokens.PlaybackKeyError as exc:
+            raise CommandError(f"Playback key: {exc}.") from None
+        with transaction.atomic():
+            self._seed(origin.rstrip("/"), signing_key)
+        self.stdout.write(self.style.SUCCESS("Demo data ready. Log in at " + origin + "/accounts/login/ as:"))
+        for username, what in [
+            ("viewer", "entitled to the private Demo Event"),
+            ("viewer-sd", "entitled to Demo Event in SD only, through the 'sd-subscribers' group"),
+            ("stranger", "no entitlement: gets the 403 page"),
+            ("admin", "superuser for /admin/ (no implicit access to channels)"),
+        ]:
+            self.stdout.write(f"  {username:<10} / {PASSWORD}   {what}")
+
+    def _seed(self, origin, signing_key):
+        public_pem = tokens.public_key_pem(signing_key)
+        fingerprint = tokens.fingerprint(signing_key)
+        PlaybackKey.objects.filter(is_signing=True).exclude(fingerprint=fingerprint).update(is_signing=False)
+        PlaybackKey.objects.update_or_create(
+            fingerprint=fingerprint,
+            defaults={"name": f"dev-{fingerprint[:11]}", "public_key_pem": public_pem, "is_signing": True},
+        )
+        private = self._channel("Demo Event", "demo-event", "demoPrivate01", origin, is_private=True)
+        self._channel("Demo Lobby", "demo-lobby", "demoPublic01", origin, is_private=False)
+
+        viewer = self._user("viewer")
+        sd_viewer = self._user("viewer-sd")
+        self._user("stranger")
+        self._user("admin", is_staff=True, is_superuser=True)
+        sd_group, _ = Group.objects.get_or_create(name="sd-subscribers")
+        sd_viewer.groups.add(sd_group)
+        Entitlement.objects.get_or_create(user=viewer, channel=private, defaults={"note": "demo"})
+        Entitlement.objects.get_or_create(
+            group=sd_group, channel=private, defaults={"note": "demo", "max_resolution": "SD"}
+        )
+
+    def _channel(self, name, slug, channel_id, origin, *, is_private):
+        arn = f"arn:aws:ivs:{DEMO_REGION}:{DEMO_ACCOUNT}:channel/{channel_id}"
+        url = f"{origin}/ivs/api/video/v1/{DEMO_REGION}.{DEMO_ACCOUNT}.channel.{channel_id}.m3u8"
+        channel, _ = Channel.objects.update_or_create(
+            slug=slug,
+            defaults={
+                "name": name,
+                "arn": arn,
+                "playback_url": url,
+                "is_private": is_private,
+                "description": "A looping test pattern served by the local IVS origin.",
+            },
+        )
+        channel.full_clean()
+        return channel
+
+    def _user(self, username, **flags):
+        user, created = User.objects.get_or_create(username=username, defaults={"email": f"{username}@demo.invalid"})
+        if created:
+            user.set_password(PASSWORD)
+        for flag, value in flags.items():
+            setattr(user, flag, value)
+        user.save()
+        return user

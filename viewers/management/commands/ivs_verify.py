@@ -1,0 +1,88 @@
+import json
+import time
+from urllib.parse import parse_qs, urlsplit
+
+from django.apps import apps
+from django.core.management.base import BaseCommand, CommandError
+
+from viewers import keys, tokens, validators
+from viewers.models import Channel
+
+
+class Command(BaseCommand):
+    help = (
+        "Check a playback token (or a playback URL carrying ?token=) the way IVS does: prints its claims, "
+        "which registered key verified it, and the verdict with its reason. It never spends a single-use token."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("token_or_url")
+        parser.add_argument("--channel", help="Slug of the channel the token should be for.")
+        parser.add_argument("--origin", help="Check as if the browser sent this Origin header.")
+
+    def handle(self, *args, token_or_url, channel=None, origin=None, **options):
+        token, url_arn = self._split(token_or_url.strip())
+        try:
+            header, claims = tokens.decode_unverified(token)
+        except tokens.TokenRejected as rejected:
+            raise CommandError(f"Verdict: REJECTED (malformed): {rejected.reason}", returncode=1) from None
+        self.stdout.write("Header: " + json.dumps(header))
+        self.stdout.write("Claims: " + json.dumps(claims, indent=2, sort_keys=True))
+        if isinstance(claims.get("exp"), int):
+            self.stdout.write(f"Expires in: {claims['exp'] - int(time.time())} s")
+
+        arn = self._channel_arn(channel, url_arn)
+        if arn is None:
+            self.stdout.write("Channel: not given (use --channel); the ARN is not checked.")
+        verification_keys = list(keys.verification_keys())
+        if not verification_keys:
+            self.stdout.write("No registered playback keys; add the public key in admin first.")
+        spent_before = self._was_spent(claims.get(tokens.CLAIM_SINGLE_USE))
+        try:
+            verified = tokens.verify(
+                token,
+                keys=verification_keys,
+                channel_arn=arn,
+                now=time.time(),
+                origin=origin,
+                revoked_through=self._revoked_through,
+                claim_single_use=lambda single_use, exp: not spent_before,
+            )
+        except tokens.TokenRejected as rejected:
+            raise CommandError(f"Verdict: REJECTED ({rejected.code}): {rejected.reason}", returncode=1) from None
+        self.stdout.write(f"Verified by key: {verified.key_id}")
+        self.stdout.write(self.style.SUCCESS("Verdict: VALID"))
+
+    def _split(self, value):
+        """A bare token, or a URL with ?token=; from an IVS-shaped URL also the channel's ARN."""
+        if "://" not in value:
+            return value, None
+        parts = urlsplit(value)
+        token = parse_qs(parts.query).get("token", [""])[0]
+        if not token:
+            raise CommandError("That URL has no token= parameter.", returncode=2)
+        match = validators.PLAYBACK_PATH_RE.search(parts.path)
+        arn = f"arn:aws:ivs:{match['region']}:{match['account']}:channel/{match['id']}" if match else None
+        return token, arn
+
+    def _channel_arn(self, slug, url_arn):
+        if slug:
+            channel = Channel.objects.filter(slug=slug).first()
+            if channel is None:
+                raise CommandError(f"No channel with slug {slug!r}.", returncode=2)
+            return channel.arn
+        return url_arn
+
+    def _revoked_through(self, arn, viewer_id):
+        if not apps.is_installed("localivs"):
+            return None
+        from localivs import state
+
+        return state.revoked_through(arn, viewer_id)
+
+    def _was_spent(self, single_use):
+        if not single_use or not apps.is_installed("localivs"):
+            return False
+        from localivs.models import SpentToken
+
+        return SpentToken.objects.filter(single_use_uuid=str(single_use)).exists()
