@@ -21,7 +21,9 @@ E2E_ARN = "arn:aws:ivs:us-west-2:123456789012:channel/E2eChannel01"
 def pytest_collection_modifyitems(config, items):
     reason = None
     if not Path(CHROMIUM).exists():
-        reason = f"Chromium not found at {CHROMIUM}: `apt-get install -y chromium` (or set CHROMIUM_PATH) for browser tests"
+        reason = (
+            f"Chromium not found at {CHROMIUM}: `apt-get install -y chromium` (or set CHROMIUM_PATH) for browser tests"
+        )
     elif not PLAYER_BUNDLE.exists():
         reason = "IVS player bundle missing: run `make player` (bin/build-player) to run browser tests"
     if reason is None:
