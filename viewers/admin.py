@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import models
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -21,6 +22,8 @@ class ChannelAdmin(admin.ModelAdmin):
     list_filter = ("is_private", "is_listed")
     search_fields = ("name", "slug", "arn")
     prepopulated_fields = {"slug": ("name",)}
+    # A playback URL typed without a scheme is an https one (and Django 6 makes https the default anyway).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     @admin.display(description="access", ordering="is_private")
     def access(self, channel):
@@ -103,6 +106,16 @@ class PlaybackKeyForm(forms.ModelForm):
         fields = ("name", "public_key_pem", "ivs_arn", "is_signing", "is_active")
         widgets = {"public_key_pem": forms.Textarea(attrs={"rows": 6, "cols": 70})}
 
+    def validate_unique(self):
+        super().validate_unique()
+        # The fingerprint is computed by the model's clean() and is not a form field, so the form's own unique
+        # check skips it: without this, the same key added twice is an IntegrityError (a 500).
+        if "public_key_pem" in self.errors:
+            return
+        duplicate = PlaybackKey.objects.filter(fingerprint=self.instance.fingerprint).exclude(pk=self.instance.pk)
+        if duplicate.exists():
+            self.add_error("public_key_pem", f"This key is already registered as {duplicate.get().name!r}.")
+
 
 @admin.register(PlaybackKey)
 class PlaybackKeyAdmin(admin.ModelAdmin):
@@ -117,7 +130,10 @@ class PlaybackKeyAdmin(admin.ModelAdmin):
         if not key.pk:
             return "—"
         return format_html(
-            "<code>aws ivs import-playback-key-pair --name {} --public-key-material file://{}.pub.pem</code>",
+            "<p>Save the public key above as <code>{}.pub.pem</code>, then run:</p>"
+            "<pre>aws ivs import-playback-key-pair --name {} --public-key-material file://{}.pub.pem</pre>"
+            "<p>and paste the returned key-pair ARN into the field above.</p>",
+            key.name,
             key.name,
             key.name,
         )

@@ -2,6 +2,7 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, Group
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -148,7 +149,11 @@ class Entitlement(models.Model):
 class PlaybackKey(models.Model):
     """The public half of a playback key pair. The private half never enters the database."""
 
-    name = models.CharField(max_length=128, unique=True)
+    name = models.CharField(
+        max_length=128,
+        unique=True,
+        validators=[RegexValidator(r"^[A-Za-z0-9_-]+$", "Letters, digits, - and _ only (IVS's rule for key names).")],
+    )
     public_key_pem = models.TextField("public key (PEM)")
     fingerprint = models.CharField(max_length=47, unique=True, editable=False)
     ivs_arn = models.CharField(

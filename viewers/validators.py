@@ -42,7 +42,8 @@ def validate_playback_url_shape(value: str) -> None:
         raise ValidationError("The playback URL must use https.", code="insecure_playback_url")
     if not parts.path.endswith(".m3u8"):
         raise ValidationError("The playback URL must point at an .m3u8 playlist.", code="not_m3u8")
-    if parts.query or parts.fragment:
+    # A bare trailing "?" has an empty query but would still break the "?token=" the site appends.
+    if parts.query or parts.fragment or "?" in value or "#" in value:
         raise ValidationError(
             "Enter the playback URL without a query string; the site adds the token.", code="playback_url_query"
         )
