@@ -147,6 +147,10 @@ IVS_TOKEN_TTL_SECONDS = env.int("IVS_TOKEN_TTL_SECONDS", default=300)
 IVS_TOKEN_SINGLE_USE = env.bool("IVS_TOKEN_SINGLE_USE", default=True)
 # Put a pseudonymous aws:viewer-id in tokens so sessions can be revoked.
 IVS_TOKEN_VIEWER_ID = env.bool("IVS_TOKEN_VIEWER_ID", default=True)
+# How long a playback session may run (IVS's longest broadcast is 48 h): revocation looks this far back.
+IVS_SESSION_MAX_HOURS = env.int("IVS_SESSION_MAX_HOURS", default=48)
+# Token refreshes (the JSON endpoint) allowed per viewer per minute; more get 429.
+IVS_REFRESH_PER_MINUTE = env.int("IVS_REFRESH_PER_MINUTE", default=10)
 # Origins allowed to play (aws:access-control-allow-origin). Empty: any origin.
 IVS_ALLOWED_ORIGINS = env.list("IVS_ALLOWED_ORIGINS", default=[])
 IVS_STRICT_ORIGIN_ENFORCEMENT = env.bool("IVS_STRICT_ORIGIN_ENFORCEMENT", default=False)
@@ -157,6 +161,9 @@ IVS_PLAYER_SDK_URL = env.str(
 # Only needed for a self-hosted bundle; the CDN build finds its own worker.
 IVS_PLAYER_WASM_WORKER_URL = env.str("IVS_PLAYER_WASM_WORKER_URL", default="")
 IVS_PLAYER_WASM_BINARY_URL = env.str("IVS_PLAYER_WASM_BINARY_URL", default="")
+# AWS region of the IVS channels (key import, channel sync, revocation). Empty: the site does not
+# call AWS. Credentials come from boto3's standard chain (env vars, ~/.aws, instance/task role).
+AWS_REGION = env.str("IVS_AWS_REGION", default="") or env.str("AWS_REGION", default="")
 
 LOGGING = {
     "version": 1,

@@ -24,7 +24,7 @@ class PlaybackSession(models.Model):
     id = models.CharField(primary_key=True, max_length=32, default=new_session_id, editable=False)
     channel_arn = models.CharField(max_length=128)
     viewer_id = models.CharField(max_length=40, blank=True)
-    session_version = models.PositiveIntegerField(default=0)
+    session_version = models.PositiveBigIntegerField(default=0)
     max_resolution = models.CharField(max_length=8, blank=True)
     allowed_origins = models.TextField(blank=True)
     strict_origin = models.BooleanField(default=False)
@@ -44,7 +44,7 @@ class ViewerRevocation(models.Model):
 
     channel_arn = models.CharField(max_length=128)
     viewer_id = models.CharField(max_length=40)
-    max_version = models.PositiveIntegerField(default=0)
+    max_version = models.PositiveBigIntegerField(default=0)
     revoked_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -139,3 +139,12 @@ def registered_key(db, public_key):
     key.save()
     yield key
     keys.forget_cached_keys()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate limits and cached sessions live in the cache: each test starts with an empty one."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

@@ -74,7 +74,8 @@ class TestPlayerPage:
         claims = jwt.decode(token_of(response), public_key, algorithms=["ES384"])
         assert claims["aws:channel-arn"] == PRIVATE_ARN
         assert claims["aws:viewer-id"] == alice.viewer_id
-        assert claims["aws:viewer-session-version"] == 0
+        # The session version is the audit row's id: newer sessions always carry higher versions.
+        assert claims["aws:viewer-session-version"] == TokenAudit.objects.get().pk
         assert claims["exp"] - claims["iat"] == 300
         assert "aws:maximum-resolution" not in claims
         assert re.fullmatch(r"[0-9a-f-]{36}", claims["aws:single-use-uuid"])

@@ -80,3 +80,17 @@ def _explain_denial(rows, now: datetime) -> AccessDecision:
     if rows:
         return AccessDecision(False, "revoked", "Your access to this channel has been revoked.")
     return AccessDecision(False, "no_entitlement", "You do not have access to this channel.")
+
+
+def users_who_may_watch(channel, user_ids, now: datetime | None = None) -> set[int]:
+    """Of `user_ids`, those the rule above lets watch `channel` at `now` (the set form of decide())."""
+    from viewers.models import Entitlement, User
+
+    user_ids = set(user_ids)
+    if not channel.is_private:
+        return user_ids
+    current = Entitlement.objects.filter(channel=channel).filter(current_entitlement_q(now or timezone.now()))
+    entitled = Q(pk__in=current.values("user_id")) | Q(groups__in=current.values("group_id"))
+    return set(
+        User.objects.filter(pk__in=user_ids, is_active=True).filter(entitled).values_list("pk", flat=True).distinct()
+    )

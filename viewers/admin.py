@@ -12,8 +12,8 @@ from viewers.models import Channel, Entitlement, PlaybackKey, TokenAudit, User
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    readonly_fields = ("viewer_id", "playback_session_version")
-    fieldsets = DjangoUserAdmin.fieldsets + (("Playback", {"fields": ("viewer_id", "playback_session_version")}),)
+    readonly_fields = ("viewer_id",)
+    fieldsets = DjangoUserAdmin.fieldsets + (("Playback", {"fields": ("viewer_id",)}),)
 
 
 @admin.register(Channel)
@@ -156,3 +156,6 @@ class TokenAuditAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+from viewers import admin_revocations  # noqa: E402,F401  (registers the Revocation admin)

@@ -6,4 +6,4 @@ class ViewersConfig(AppConfig):
     name = "viewers"
 
     def ready(self):
-        from viewers import checks  # noqa: F401  (registers the system checks)
+        from viewers import checks, signals  # noqa: F401  (registers the system checks and signal handlers)

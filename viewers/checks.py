@@ -70,3 +70,24 @@ def check_token_policy(app_configs=None, **kwargs):
         if not settings.IVS_ALLOWED_ORIGINS:
             errors.append(checks.Error("IVS_STRICT_ORIGIN_ENFORCEMENT needs IVS_ALLOWED_ORIGINS.", id="ivs.E014"))
     return errors
+
+
+@checks.register("ivs")
+def check_device_limits_need_viewer_ids(app_configs=None, **kwargs):
+    from viewers.models import Channel
+
+    if settings.IVS_TOKEN_VIEWER_ID:
+        return []
+    try:
+        limited = Channel.objects.filter(max_devices__isnull=False).exists()
+    except DatabaseError:
+        return []
+    if limited:
+        return [
+            checks.Warning(
+                "Some channels have a device limit, but IVS_TOKEN_VIEWER_ID is off, so IVS cannot stop old screens.",
+                hint="Set IVS_TOKEN_VIEWER_ID=true, or clear the channels' device limits.",
+                id="ivs.W010",
+            )
+        ]
+    return []

@@ -2,9 +2,11 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, Group
-from django.core.validators import RegexValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.signals import pre_save
+from django.dispatch import receiver
 from django.utils import timezone
 
 from viewers import validators
@@ -19,8 +21,6 @@ class User(AbstractUser):
     # The pseudonymous aws:viewer-id: random, so it reveals nothing about the person
     # (IVS forbids personal data there) and never changes, so revocations keep matching.
     viewer_id = models.CharField(max_length=40, unique=True, default=new_viewer_id, editable=False)
-    # aws:viewer-session-version. Raised to revoke every session minted before.
-    playback_session_version = models.PositiveIntegerField(default=0, editable=False)
 
 
 class Resolution(models.TextChoices):
@@ -66,6 +66,14 @@ class Channel(models.Model):
         "listed", default=True, help_text="Unlisted channels are reachable only by their link."
     )
     description = models.TextField(blank=True)
+    max_devices = models.PositiveSmallIntegerField(
+        "device limit",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="How many screens one viewer may play on at once. Empty: no limit. "
+        "Starting playback beyond it stops the viewer's oldest screen.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = ChannelQuerySet.as_manager()
@@ -163,6 +171,11 @@ class PlaybackKey(models.Model):
         "signing key", default=False, help_text="The key the configured private key belongs to."
     )
     is_active = models.BooleanField(default=True, help_text="Inactive keys no longer verify tokens.")
+    ivs_fingerprint = models.CharField(
+        "IVS fingerprint", max_length=64, blank=True, editable=False, help_text="As ImportPlaybackKeyPair returned it."
+    )
+    # Tokens signed just before a rotation stay valid for one TTL: the old key may go only after that.
+    signing_stopped_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -173,6 +186,17 @@ class PlaybackKey(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.fingerprint})"
+
+    def save(self, *args, **kwargs):
+        # Remember when a key stopped signing, however it stopped: its deletion waits one token TTL from then.
+        if self.is_signing:
+            self.signing_stopped_at = None
+        elif self.pk and self.signing_stopped_at is None:
+            if PlaybackKey.objects.filter(pk=self.pk, is_signing=True).exists():
+                self.signing_stopped_at = timezone.now()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "signing_stopped_at"}
+        super().save(*args, **kwargs)
 
     def clean(self):
         super().clean()
@@ -187,13 +211,21 @@ class PlaybackKey(models.Model):
         self.fingerprint = fingerprint(key)
 
 
+class SessionEnd(models.TextChoices):
+    SUPERSEDED = "superseded", "playing on another device"
+    REVOKED = "revoked", "access withdrawn"
+
+
 class TokenAudit(models.Model):
-    """One row per token issued. The token itself is never stored."""
+    """One row per token issued, which is also one playback session. The token itself is never stored.
+
+    The row's id is the token's aws:viewer-session-version: ids only grow, so a newer session always
+    has a higher version, and "revoke versions <= id" stops this session and every older one.
+    """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
     viewer_id = models.CharField(max_length=40, blank=True)
-    session_version = models.PositiveIntegerField(null=True, blank=True)
     single_use_uuid = models.UUIDField(null=True, blank=True)
     max_resolution = models.CharField(max_length=8, blank=True)
     issued_at = models.DateTimeField(db_index=True)
@@ -201,13 +233,95 @@ class TokenAudit(models.Model):
     client_ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
     purpose = models.CharField(max_length=16, default="page")
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=16, choices=SessionEnd.choices, blank=True)
 
     class Meta:
         ordering = ["-issued_at"]
         indexes = [
             models.Index(fields=["channel", "issued_at"], name="audit_channel_issued"),
-            models.Index(fields=["user", "issued_at"], name="audit_user_issued"),
+            # Device limits and revocation look up a viewer's recent sessions on one channel.
+            models.Index(fields=["user", "channel", "issued_at"], name="audit_user_channel_issued"),
         ]
 
     def __str__(self):
         return f"token for {self.channel_id} at {self.issued_at:%Y-%m-%d %H:%M:%S}"
+
+    @property
+    def session_version(self):
+        return self.pk
+
+
+class RevocationStatus(models.TextChoices):
+    PENDING = "pending", "pending"
+    DONE = "done", "done"
+    FAILED = "failed", "failed (needs attention)"
+
+
+class Revocation(models.Model):
+    """A StartViewerSessionRevocation the site owes IVS. Kept until IVS has accepted it, so nothing
+    is lost while AWS is unreachable; `manage.py ivs_sync_revocations` delivers what is pending."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    viewer_id = models.CharField(max_length=40)
+    max_version = models.PositiveBigIntegerField(help_text="Sessions with a version up to this one stop.")
+    reason = models.CharField(max_length=16, choices=SessionEnd.choices)
+    status = models.CharField(max_length=8, choices=RevocationStatus.choices, default=RevocationStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="revocation_due")]
+
+    def __str__(self):
+        return f"revoke {self.viewer_id} on {self.channel_id} through {self.max_version}"
+
+
+class Invitation(models.Model):
+    """A user created inactive by a bulk import. Setting a password through the link activates the account."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="invitation")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    def __str__(self):
+        return f"invitation for {self.user.email}"
+
+
+@receiver(pre_save, sender=User)
+def _accept_invitation(sender, instance, raw=False, **kwargs):
+    """An invited user who has just set a password (the password-set link) becomes active."""
+    if raw or instance.pk is None or instance.is_active or not instance.has_usable_password():
+        return
+    accepted = Invitation.objects.filter(user_id=instance.pk, accepted_at__isnull=True).update(
+        accepted_at=timezone.now()
+    )
+    if accepted:
+        instance.is_active = True
+
+
+class EntitlementImport(models.Model):
+    """An uploaded CSV between its preview and its import, then the record of what the import did."""
+
+    filename = models.CharField(max_length=255)
+    content = models.TextField(help_text="Emptied once the import has run.")
+    create_users = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    applied_at = models.DateTimeField(null=True, blank=True)
+    summary = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.filename} ({self.created_at:%Y-%m-%d %H:%M})"

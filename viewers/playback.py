@@ -1,4 +1,4 @@
-"""Issuing playback: the one place a token is minted for a viewer, and audited."""
+"""Issuing playback: the one place a token is minted for a viewer, audited, and counted against the device limit."""
 
 import ipaddress
 import time
@@ -7,16 +7,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.conf import settings
+from django.db import transaction
 
-from viewers import keys, tokens
+from viewers import keys, revocation, tokens
 from viewers.access import AccessDecision
-from viewers.models import TokenAudit
+from viewers.models import SessionEnd, TokenAudit, User
 
 
 @dataclass(frozen=True)
 class Playback:
     url: str  # carries ?token= on private channels: treat it as a secret
     expires_at: datetime | None
+    session: int | None = None  # the TokenAudit id, which is also the token's session version
 
 
 def issue(*, user, channel, decision: AccessDecision, request, purpose: str = "page") -> Playback:
@@ -25,37 +27,63 @@ def issue(*, user, channel, decision: AccessDecision, request, purpose: str = "p
         raise PermissionError("issue() needs an allowing access decision")
     if not channel.is_private:
         return Playback(url=channel.playback_url, expires_at=None)
+    signing_key = keys.signing_key()  # fail before writing anything if the key is unusable
+    if channel.max_devices and settings.IVS_TOKEN_VIEWER_ID:
+        with transaction.atomic():
+            # Lock the viewer so two app servers cannot both count the same screens and both pass.
+            list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk"))
+            audit, token = _mint_audited(signing_key, user, channel, decision, request, purpose)
+            _stop_screens_beyond_limit(user, channel, keep=channel.max_devices, newest=audit.pk)
+    else:
+        audit, token = _mint_audited(signing_key, user, channel, decision, request, purpose)
+    return Playback(url=tokens.with_token(channel.playback_url, token), expires_at=audit.expires_at, session=audit.pk)
 
+
+def _mint_audited(signing_key, user, channel, decision, request, purpose):
+    # The audit row comes first: its id becomes the token's aws:viewer-session-version.
     now = int(time.time())
-    single_use = str(uuid.uuid4()) if settings.IVS_TOKEN_SINGLE_USE else None
+    ttl = settings.IVS_TOKEN_TTL_SECONDS
     viewer_id = user.viewer_id if settings.IVS_TOKEN_VIEWER_ID else None
+    single_use = str(uuid.uuid4()) if settings.IVS_TOKEN_SINGLE_USE else None
+    audit = TokenAudit.objects.create(
+        user=user,
+        channel=channel,
+        viewer_id=viewer_id or "",
+        single_use_uuid=single_use,
+        max_resolution=decision.max_resolution or "",
+        issued_at=datetime.fromtimestamp(now, UTC),
+        expires_at=datetime.fromtimestamp(now + ttl, UTC),
+        client_ip=_client_ip(request),
+        user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
+        purpose=purpose,
+    )
     minted = tokens.mint(
-        keys.signing_key(),
+        signing_key,
         channel_arn=channel.arn,
         now=now,
-        ttl=settings.IVS_TOKEN_TTL_SECONDS,
+        ttl=ttl,
         viewer_id=viewer_id,
-        session_version=user.playback_session_version,
+        session_version=audit.pk,
         single_use_uuid=single_use,
         allowed_origins=settings.IVS_ALLOWED_ORIGINS,
         strict_origin=settings.IVS_STRICT_ORIGIN_ENFORCEMENT,
         max_resolution=decision.max_resolution,
     )
-    expires_at = datetime.fromtimestamp(minted.expires_at, UTC)
-    TokenAudit.objects.create(
-        user=user,
-        channel=channel,
-        viewer_id=viewer_id or "",
-        session_version=user.playback_session_version if viewer_id else None,
-        single_use_uuid=single_use,
-        max_resolution=decision.max_resolution or "",
-        issued_at=datetime.fromtimestamp(now, UTC),
-        expires_at=expires_at,
-        client_ip=_client_ip(request),
-        user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
-        purpose=purpose,
+    return audit, minted.token
+
+
+def _stop_screens_beyond_limit(user, channel, *, keep, newest):
+    """Newest screens win: the viewer's open sessions past the `keep` newest are revoked."""
+    open_ids = list(
+        revocation.open_sessions()
+        .filter(user=user, channel=channel, pk__lte=newest)
+        .order_by("-pk")
+        .values_list("pk", flat=True)[keep : keep + 1]
     )
-    return Playback(url=tokens.with_token(channel.playback_url, minted.token), expires_at=expires_at)
+    if open_ids:
+        revocation.revoke_sessions(
+            user_id=user.pk, channel=channel, reason=SessionEnd.SUPERSEDED, through_version=open_ids[0]
+        )
 
 
 def _client_ip(request) -> str | None:

@@ -3,6 +3,7 @@
 from django.db import transaction
 from django.utils import timezone
 
+from viewers import revocation
 from viewers.models import Entitlement
 
 
@@ -28,7 +29,10 @@ def entitlement_grant(
 def entitlements_revoke(*, entitlements, revoked_by=None, now=None) -> int:
     """Revoke the not-yet-revoked entitlements among `entitlements`. Rows are kept for the record."""
     now = now or timezone.now()
-    return entitlements.filter(revoked_at__isnull=True).update(revoked_at=now, revoked_by=revoked_by)
+    affected = list(entitlements.filter(revoked_at__isnull=True).values_list("pk", flat=True))
+    count = Entitlement.objects.filter(pk__in=affected).update(revoked_at=now, revoked_by=revoked_by)
+    revocation.end_sessions_for_entitlements(affected)
+    return count
 
 
 @transaction.atomic
@@ -37,3 +41,38 @@ def entitlements_extend(*, entitlements, until) -> int:
     live = entitlements.filter(revoked_at__isnull=True)
     live = live.exclude(starts_at__gte=until)
     return live.update(ends_at=until)
+
+
+# --- Bulk operations from the admin (issue #5). Revocation side effects belong inside these, not in callers.
+
+
+@transaction.atomic
+def entitlements_end_now(*, entitlements, now=None) -> int:
+    """End the entitlements that are in force now, as if their window closed now. Upcoming,
+    ended and revoked ones are left alone (an upcoming one cannot end before it starts: revoke it)."""
+    from viewers.access import current_entitlement_q
+
+    now = now or timezone.now()
+    affected = list(entitlements.filter(current_entitlement_q(now)).values_list("pk", flat=True))
+    count = Entitlement.objects.filter(pk__in=affected).update(ends_at=now)
+    revocation.end_sessions_for_entitlements(affected)
+    return count
+
+
+@transaction.atomic
+def group_grant(
+    *, group, channels, starts_at=None, ends_at=None, max_resolution="", note="", granted_by=None
+) -> list[Entitlement]:
+    """Grant each of `channels` to every member of `group` (present and future) for one window."""
+    return [
+        entitlement_grant(
+            channel=channel,
+            group=group,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            max_resolution=max_resolution,
+            note=note,
+            granted_by=granted_by,
+        )
+        for channel in channels
+    ]

@@ -5,4 +5,5 @@ from viewers import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("channels/<slug:slug>/", views.channel_detail, name="channel"),
+    path("channels/<slug:slug>/playback", views.channel_playback, name="channel-playback"),
 ]

@@ -1,12 +1,16 @@
 import functools
+import time
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
+from django.http import JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_safe
+from django.urls import reverse
+from django.views.decorators.http import require_POST, require_safe
 
-from viewers import access, playback
-from viewers.models import Channel
+from viewers import access, playback, ratelimit
+from viewers.models import Channel, SessionEnd, TokenAudit
 
 
 @require_safe
@@ -39,10 +43,59 @@ def channel_detail(request, slug):
 
     issued = playback.issue(user=request.user, channel=channel, decision=decision, request=request)
     player_config = {
-        "playbackUrl": issued.url,
-        "expiresAt": issued.expires_at.timestamp() if issued.expires_at else None,
+        **_playback_json(issued),
+        "refreshUrl": reverse("channel-playback", args=[channel.slug]) if channel.is_private else None,
+        "csrfToken": get_token(request),
         "wasmWorker": settings.IVS_PLAYER_WASM_WORKER_URL or None,
         "wasmBinary": settings.IVS_PLAYER_WASM_BINARY_URL or None,
     }
     context = {"channel": channel, "decision": decision, "player_config": player_config}
     return render(request, "viewers/player.html", {**context, "sdk_url": settings.IVS_PLAYER_SDK_URL})
+
+
+@no_store
+@require_POST
+def channel_playback(request, slug):
+    """A fresh playback URL, for a player page that outlived its token. JSON in, JSON out."""
+    if not request.user.is_authenticated:
+        return _json_error(401, "login_required", "Your session has ended. Log in again to keep watching.")
+    retry_after = ratelimit.hit(f"refresh:{request.user.pk}", limit=settings.IVS_REFRESH_PER_MINUTE)
+    if retry_after:
+        response = _json_error(429, "rate_limited", "Too many attempts. Please wait a moment.")
+        response["Retry-After"] = str(retry_after)
+        return response
+    channel = Channel.objects.filter(slug=slug).first()
+    if channel is None:
+        return _json_error(404, "not_found", "This channel no longer exists.")
+    if _superseded(request, channel):
+        return _json_error(409, "superseded", "This channel is now playing on another of your devices.")
+    decision = access.decide(request.user, channel)
+    if not decision.allowed:
+        return _json_error(403, decision.reason, decision.message)
+    issued = playback.issue(user=request.user, channel=channel, decision=decision, request=request, purpose="refresh")
+    return JsonResponse(_playback_json(issued))
+
+
+def _playback_json(issued):
+    return {
+        "playbackUrl": issued.url,
+        "expiresAt": issued.expires_at.timestamp() if issued.expires_at else None,
+        # The browser's clock may be wrong; it judges expiry against the server's clock.
+        "serverNow": time.time(),
+        "session": issued.session,
+    }
+
+
+def _superseded(request, channel) -> bool:
+    """Was the session this page played in stopped because the viewer started another screen?"""
+    raw = request.POST.get("session", "")
+    if not raw.isdigit() or len(raw) > 18:  # a database id, nothing else
+        return False
+    session = int(raw)
+    return TokenAudit.objects.filter(
+        pk=session, user=request.user, channel=channel, end_reason=SessionEnd.SUPERSEDED
+    ).exists()
+
+
+def _json_error(status, reason, message):
+    return JsonResponse({"error": reason, "message": message}, status=status)

@@ -1,0 +1,183 @@
+"""Django's built-in Redis cache, made to survive Redis being down.
+
+Redis holds state every app server must share (login throttling, rate limits, sessions' fast copy).
+When it is unreachable the site must still serve player pages, so instead of raising, this backend:
+
+- logs one warning per outage (never a key: session cache keys contain the session id),
+- stops trying Redis for RETRY_AFTER seconds, so a dead Redis costs no time per request,
+- serves the call from a per-process memory cache (LOCAL_FALLBACK=True: counters and throttles keep
+  working, per process instead of site-wide), or as a miss (LOCAL_FALLBACK=False: the sessions alias,
+  whose database copy is the truth; a per-process copy could resurrect a session logged out elsewhere),
+- remembers the keys it could not write or delete and deletes them from Redis when it is back, so a
+  session ended during the outage does not come back from a stale Redis copy.
+"""
+
+import logging
+import threading
+import time
+
+import redis.exceptions
+from django.core.cache.backends.locmem import LocMemCache
+from django.core.cache.backends.redis import RedisCache
+
+logger = logging.getLogger("ivssite.cache")
+
+REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+MAX_STALE_KEYS = 50_000
+
+
+class ResilientRedisCache(RedisCache):
+    def __init__(self, server, params):
+        options = dict(params.get("OPTIONS") or {})
+        self.retry_after = float(options.pop("RETRY_AFTER", 5))
+        local_fallback = options.pop("LOCAL_FALLBACK", True)
+        # Fail fast: a request must not hang on a Redis that does not answer.
+        options.setdefault("socket_connect_timeout", 0.5)
+        options.setdefault("socket_timeout", 0.5)
+        super().__init__(server, {**params, "OPTIONS": options})
+        self._fallback = (
+            LocMemCache(
+                f"ivssite-fallback-{id(self)}",
+                {
+                    "TIMEOUT": params.get("TIMEOUT", 300),
+                    "KEY_PREFIX": params.get("KEY_PREFIX", ""),
+                    "VERSION": params.get("VERSION", 1),
+                    "OPTIONS": {"MAX_ENTRIES": 10_000},
+                },
+            )
+            if local_fallback
+            else None
+        )
+        self._lock = threading.Lock()
+        self._down_until = 0.0
+        self._down = False
+        self._stale: set[str] = set()
+        self._stale_overflow = False
+
+    # --- state
+
+    @property
+    def is_down(self) -> bool:
+        return self._down
+
+    def _mark_down(self, exc: Exception) -> None:
+        with self._lock:
+            self._down_until = time.monotonic() + self.retry_after
+            first = not self._down
+            self._down = True
+        if first:
+            logger.warning(
+                "Redis cache unavailable (%s: %s); %s, retrying every %gs",
+                type(exc).__name__,
+                str(exc)[:200],
+                "using per-process memory" if self._fallback else "reading through to the database",
+                self.retry_after,
+            )
+
+    def _mark_up(self) -> None:
+        with self._lock:
+            if not self._down:
+                return
+            self._down = False
+            stale, self._stale = list(self._stale), set()
+            overflow, self._stale_overflow = self._stale_overflow, False
+        try:
+            if stale:
+                self._cache.delete_many(stale)
+        except REDIS_ERRORS as exc:
+            self._mark_down(exc)
+            return
+        logger.warning(
+            "Redis cache is back; dropped %d entries written during the outage%s",
+            len(stale),
+            " (more were written than tracked: some may be stale until they expire)" if overflow else "",
+        )
+
+    def _remember_stale(self, keys, version) -> None:
+        with self._lock:
+            for key in keys:
+                if len(self._stale) >= MAX_STALE_KEYS:
+                    self._stale_overflow = True
+                    return
+                self._stale.add(self.make_key(key, version=version))
+
+    # --- the wrapper every operation goes through
+
+    def _run(self, name, *args, writes=(), version=None, miss=None, **kwargs):
+        if self._down and time.monotonic() < self._down_until:
+            return self._degraded(name, args, kwargs, writes, version, miss)
+        try:
+            result = getattr(super(), name)(*args, version=version, **kwargs)
+        except REDIS_ERRORS as exc:
+            self._mark_down(exc)
+            return self._degraded(name, args, kwargs, writes, version, miss)
+        if self._down:
+            self._mark_up()
+        return result
+
+    def _degraded(self, name, args, kwargs, writes, version, miss):
+        if writes:
+            self._remember_stale(writes, version)
+        if self._fallback is not None:
+            return getattr(self._fallback, name)(*args, version=version, **kwargs)
+        if isinstance(miss, Exception):
+            raise miss
+        return miss
+
+    def add(self, key, value, timeout=..., version=None):
+        kwargs = {} if timeout is ... else {"timeout": timeout}
+        # Without a fallback, "not added" is the safe answer: whoever relies on add() for a claim refuses.
+        return self._run("add", key, value, writes=[key], version=version, miss=False, **kwargs)
+
+    def get(self, key, default=None, version=None):
+        return self._run("get", key, default, version=version, miss=default)
+
+    def set(self, key, value, timeout=..., version=None):
+        kwargs = {} if timeout is ... else {"timeout": timeout}
+        return self._run("set", key, value, writes=[key], version=version, **kwargs)
+
+    def touch(self, key, timeout=..., version=None):
+        kwargs = {} if timeout is ... else {"timeout": timeout}
+        return self._run("touch", key, writes=[key], version=version, miss=False, **kwargs)
+
+    def delete(self, key, version=None):
+        return self._run("delete", key, writes=[key], version=version, miss=False)
+
+    def get_many(self, keys, version=None):
+        return self._run("get_many", keys, version=version, miss={})
+
+    def has_key(self, key, version=None):
+        return self._run("has_key", key, version=version, miss=False)
+
+    def incr(self, key, delta=1, version=None):
+        return self._run(
+            "incr", key, delta, writes=[key], version=version, miss=ValueError("cache unavailable: no counter")
+        )
+
+    def set_many(self, data, timeout=..., version=None):
+        kwargs = {} if timeout is ... else {"timeout": timeout}
+        return self._run("set_many", data, writes=list(data), version=version, miss=[], **kwargs)
+
+    def delete_many(self, keys, version=None):
+        keys = list(keys)
+        return self._run("delete_many", keys, writes=keys, version=version)
+
+    def clear(self):
+        try:
+            result = super().clear()
+        except REDIS_ERRORS as exc:
+            self._mark_down(exc)
+            result = False
+        if self._fallback is not None:
+            self._fallback.clear()
+        return result
+
+    def ping(self) -> bool:
+        """For the readiness check: ask Redis itself, whatever state the fallback is in."""
+        try:
+            self._cache.get_client(write=True).ping()
+        except REDIS_ERRORS:
+            return False
+        if self._down:
+            self._mark_up()
+        return True

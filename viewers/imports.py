@@ -1,0 +1,351 @@
+"""Bulk grants from a CSV file: parse, check every row against the database, then write it all in one go.
+
+The same two steps serve the admin page (preview, then confirm) and `manage.py import_entitlements`:
+`plan_import()` reads and checks without writing; `import_entitlements()` plans again inside one transaction
+and writes only if no row has an error, so a file is imported whole or not at all. A row that matches a live
+entitlement exactly (user, channel, start, end, resolution) is left alone, so the same file twice changes nothing.
+"""
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.contrib.auth.hashers import make_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from viewers.models import Channel, Entitlement, Invitation, Resolution, User
+
+COLUMNS = ("email", "channel", "starts_at", "ends_at", "max_resolution", "note")
+# Header spellings people actually use, folded onto the column names above.
+_ALIASES = {
+    "e-mail": "email",
+    "channel slug": "channel",
+    "channel_slug": "channel",
+    "slug": "channel",
+    "starts at": "starts_at",
+    "start": "starts_at",
+    "ends at": "ends_at",
+    "end": "ends_at",
+    "max resolution": "max_resolution",
+    "resolution": "max_resolution",
+}
+# 50,000 rows are about 5 MB; anything much bigger is a mistake or an attack, and is refused before parsing.
+MAX_FILE_BYTES = 10 * 1024 * 1024
+MAX_ROWS = 100_000
+_NOTE_MAX = Entitlement._meta.get_field("note").max_length
+_USERNAME_MAX = User._meta.get_field("username").max_length
+_CHUNK = 500  # ids per IN (...) query: well under SQLite's variable limit
+_RESOLUTIONS = {value.replace("_", ""): value for value in Resolution.values}
+DATE_HELP = "Dates look like 2026-03-01 or 2026-03-01T18:00 (site time zone) or 2026-03-01T18:00+01:00."
+
+Progress = Callable[[str, int, int], None]
+
+
+class ImportFileError(ValueError):
+    """The file as a whole cannot be read; the message says what is wrong and how to fix it."""
+
+
+@dataclass
+class Row:
+    line: int  # 1-based line in the file, header included, as a spreadsheet numbers it
+    email: str
+    channel: str
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    max_resolution: str = ""
+    note: str = ""
+    errors: list[str] = field(default_factory=list)
+    status: str = ""  # "new", "unchanged" or "error"
+    user_id: int | None = None
+    channel_id: int | None = None
+    invite: bool = False  # the user does not exist yet and will be created as an invitation
+
+
+@dataclass
+class Plan:
+    rows: list[Row]
+    create_users: bool
+
+    @property
+    def errors(self) -> list[Row]:
+        return [row for row in self.rows if row.errors]
+
+    @property
+    def new(self) -> list[Row]:
+        return [row for row in self.rows if row.status == "new"]
+
+    @property
+    def unchanged(self) -> list[Row]:
+        return [row for row in self.rows if row.status == "unchanged"]
+
+    @property
+    def emails_to_invite(self) -> list[str]:
+        return sorted({row.email for row in self.rows if row.invite and not row.errors})
+
+    def counts(self) -> dict:
+        return {
+            "rows": len(self.rows),
+            "new": len(self.new),
+            "unchanged": len(self.unchanged),
+            "errors": len(self.errors),
+            "invitations": len(self.emails_to_invite),
+        }
+
+
+class ImportRefused(Exception):
+    """Some rows have errors, so nothing was written."""
+
+    def __init__(self, plan: Plan):
+        super().__init__(f"{len(plan.errors)} row(s) have errors; nothing was imported.")
+        self.plan = plan
+
+
+# --- Reading the file --------------------------------------------------------
+
+
+def decode(data: bytes) -> str:
+    """The file's text. Refuses oversized, binary and non-UTF-8 files with a message saying what to do."""
+    if len(data) > MAX_FILE_BYTES:
+        raise ImportFileError(
+            f"The file is {len(data) / 1024 / 1024:.1f} MB; the limit is {MAX_FILE_BYTES // 1024 // 1024} MB. "
+            "Split it into smaller files."
+        )
+    if not data.strip():
+        raise ImportFileError("The file is empty.")
+    if b"\x00" in data[:65536]:
+        raise ImportFileError("This is not a CSV text file (it contains binary data). Export the sheet as CSV.")
+    try:
+        return data.decode("utf-8-sig")  # Excel's "CSV UTF-8" starts with a byte-order mark
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ImportFileError(
+            f"The file is not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}). "
+            "Save it as “CSV UTF-8” and upload it again."
+        ) from None
+
+
+def read_rows(text: str) -> list[Row]:
+    """Rows with their raw values. Checks the header; the values are checked by plan_import()."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise ImportFileError("The file is empty.")
+        names = [_ALIASES.get(name.strip().lower(), name.strip().lower()) for name in header]
+        missing = [column for column in COLUMNS if column not in names]
+        if missing:
+            raise ImportFileError(
+                f"Missing column(s): {', '.join(missing)}. The first line must name the columns: {','.join(COLUMNS)}."
+            )
+        duplicated = sorted({name for name in names if name in COLUMNS and names.count(name) > 1})
+        if duplicated:
+            raise ImportFileError(f"Column(s) named twice: {', '.join(duplicated)}.")
+        index = {column: names.index(column) for column in COLUMNS}
+        rows = []
+        for values in reader:
+            if not any(value.strip() for value in values):
+                continue  # blank lines, common at the end of exported sheets
+            if len(rows) >= MAX_ROWS:
+                raise ImportFileError(f"The file has more than {MAX_ROWS:,} rows. Split it into smaller files.")
+            get = {column: (values[i].strip() if i < len(values) else "") for column, i in index.items()}
+            row = Row(line=reader.line_num, email=get["email"], channel=get["channel"], note=get["note"])
+            row.starts_at = _parse_when(get["starts_at"], "starts_at", row)
+            row.ends_at = _parse_when(get["ends_at"], "ends_at", row)
+            row.max_resolution = _parse_resolution(get["max_resolution"], row)
+            if len(values) > len(header):
+                row.errors.append(f"{len(values)} values but the header names {len(header)} columns")
+            rows.append(row)
+    except csv.Error as exc:
+        raise ImportFileError(f"Line {reader.line_num} is not valid CSV: {exc}.") from None
+    if not rows:
+        raise ImportFileError("The file has a header but no rows.")
+    return rows
+
+
+def _parse_when(value: str, column: str, row: Row) -> datetime | None:
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        row.errors.append(f"bad date in {column}: {value[:40]!r}. {DATE_HELP}")
+        return None
+    return timezone.make_aware(when) if timezone.is_naive(when) else when
+
+
+def _parse_resolution(value: str, row: Row) -> str:
+    key = value.upper().replace("_", "").replace(" ", "").replace("-", "")
+    if key in ("", "ANY", "NONE"):
+        return ""
+    if key not in _RESOLUTIONS:
+        row.errors.append(f"max_resolution {value[:20]!r} is not one of SD, HD, FULL_HD (or empty for no limit)")
+        return ""
+    return _RESOLUTIONS[key]
+
+
+# --- Checking the rows against the database ---------------------------------
+
+
+def plan_import(text: str, *, create_users: bool, progress: Progress | None = None) -> Plan:
+    """Read and check every row; write nothing. Raises ImportFileError for a file that cannot be read."""
+    rows = read_rows(text)
+    total = len(rows)
+    _report(progress, "checking", 0, total)
+    channels = dict(Channel.objects.filter(slug__in={row.channel for row in rows}).values_list("slug", "id"))
+
+    emails = set()
+    for row in rows:
+        _check_values(row, channels)
+        if row.email and not any(error.startswith("email") for error in row.errors):
+            row.email = row.email.lower()
+            emails.add(row.email)
+    users = _users_by_email(emails)
+    taken_usernames = _taken_usernames(emails - users.keys()) if create_users else set()
+
+    seen: dict[tuple, int] = {}
+    for row in rows:
+        key = (row.email, row.channel, row.starts_at, row.ends_at, row.max_resolution)
+        if row.errors:
+            pass  # a row that could not be read is not compared with the others
+        elif key in seen:
+            row.errors.append(f"duplicate of line {seen[key]}")
+        else:
+            seen[key] = row.line
+        ids = users.get(row.email, [])
+        if len(ids) > 1:
+            row.errors.append(f"{len(ids)} users have the email {row.email}; grant this one by hand")
+        elif ids:
+            row.user_id = ids[0]
+        elif row.email in emails:
+            if not create_users:
+                row.errors.append(f"no user has the email {row.email} (choose “invite missing users” to create one)")
+            elif row.email in taken_usernames or len(row.email) > _USERNAME_MAX:
+                row.errors.append(f"cannot invite {row.email}: that username is taken or too long")
+            else:
+                row.invite = True
+
+    existing = _live_entitlements({row.user_id for row in rows if row.user_id}, set(channels.values()))
+    for done, row in enumerate(rows, 1):
+        if row.errors:
+            row.status = "error"
+        elif row.user_id and (row.user_id, row.channel_id, row.starts_at, row.ends_at, row.max_resolution) in existing:
+            row.status = "unchanged"
+        else:
+            row.status = "new"
+        if done % 5000 == 0:
+            _report(progress, "checking", done, total)
+    _report(progress, "checking", total, total)
+    return Plan(rows=rows, create_users=create_users)
+
+
+def _check_values(row: Row, channels: dict) -> None:
+    if not row.email:
+        row.errors.insert(0, "email is empty")
+    else:
+        try:
+            validate_email(row.email)
+        except ValidationError:
+            row.errors.insert(0, f"email {row.email[:60]!r} is not an email address")
+    if not row.channel:
+        row.errors.append("channel is empty")
+    elif row.channel not in channels:
+        row.errors.append(f"unknown channel {row.channel[:60]!r}")
+    else:
+        row.channel_id = channels[row.channel]
+    if row.starts_at and row.ends_at and row.ends_at <= row.starts_at:
+        row.errors.append("ends_at is not after starts_at")
+    if len(row.note) > _NOTE_MAX:
+        row.errors.append(f"note is longer than {_NOTE_MAX} characters")
+
+
+def _chunks(values):
+    values = list(values)
+    for i in range(0, len(values), _CHUNK):
+        yield values[i : i + _CHUNK]
+
+
+def _users_by_email(emails: set[str]) -> dict[str, list[int]]:
+    found: dict[str, list[int]] = {}
+    for chunk in _chunks(emails):
+        rows = User.objects.annotate(email_lower=Lower("email")).filter(email_lower__in=chunk)
+        for email, pk in rows.values_list("email_lower", "pk"):
+            found.setdefault(email, []).append(pk)
+    return found
+
+
+def _taken_usernames(emails: set[str]) -> set[str]:
+    taken = set()
+    for chunk in _chunks(emails):
+        rows = User.objects.annotate(name_lower=Lower("username")).filter(name_lower__in=chunk)
+        taken.update(rows.values_list("name_lower", flat=True))
+    return taken
+
+
+def _live_entitlements(user_ids: set[int], channel_ids: set[int]) -> set[tuple]:
+    found = set()
+    for chunk in _chunks(user_ids):
+        rows = Entitlement.objects.filter(user_id__in=chunk, channel_id__in=channel_ids, revoked_at__isnull=True)
+        found.update(rows.values_list("user_id", "channel_id", "starts_at", "ends_at", "max_resolution"))
+    return found
+
+
+# --- Writing -------------------------------------------------------------------
+
+
+def import_entitlements(text: str, *, create_users: bool, granted_by=None, progress: Progress | None = None) -> dict:
+    """Plan and write in one transaction. Raises ImportRefused (nothing written) if any row has an error.
+
+    Returns the plan's counts plus `invited_user_ids`, the users created as invitations.
+    """
+    with transaction.atomic():
+        plan = plan_import(text, create_users=create_users, progress=progress)
+        if plan.errors:
+            raise ImportRefused(plan)
+        new_rows = plan.new
+        invited = _create_invited_users(plan.emails_to_invite, granted_by)
+        total = len(new_rows)
+        _report(progress, "writing", 0, total)
+        batch = []
+        for done, row in enumerate(new_rows, 1):
+            batch.append(
+                Entitlement(
+                    user_id=row.user_id or invited[row.email],
+                    channel_id=row.channel_id,
+                    starts_at=row.starts_at,
+                    ends_at=row.ends_at,
+                    max_resolution=row.max_resolution,
+                    note=row.note,
+                    created_by=granted_by,
+                )
+            )
+            if len(batch) == 1000 or done == total:
+                Entitlement.objects.bulk_create(batch)
+                batch = []
+                _report(progress, "writing", done, total)
+    return {**plan.counts(), "invited_user_ids": sorted(invited.values())}
+
+
+def _create_invited_users(emails: list[str], invited_by) -> dict[str, int]:
+    if not emails:
+        return {}
+    # make_password(None) is an unusable password: no one can log in until the link sets one.
+    users = [User(username=email, email=email, is_active=False, password=make_password(None)) for email in emails]
+    User.objects.bulk_create(users, batch_size=1000)
+    ids = {}
+    for chunk in _chunks(emails):
+        ids.update(User.objects.filter(username__in=chunk).values_list("username", "pk"))
+    Invitation.objects.bulk_create(
+        [Invitation(user_id=pk, created_by=invited_by) for pk in ids.values()], batch_size=1000
+    )
+    return ids
+
+
+def _report(progress: Progress | None, stage: str, done: int, total: int) -> None:
+    if progress is not None:
+        progress(stage, done, total)

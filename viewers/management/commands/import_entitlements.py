@@ -1,0 +1,132 @@
+"""Grant channels in bulk from a CSV file: email, channel, starts_at, ends_at, max_resolution, note."""
+
+import csv
+import os
+import time
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from viewers import imports
+from viewers.invitations import invitation_links
+from viewers.models import User
+
+SHOW_ERRORS = 50
+
+
+class Command(BaseCommand):
+    help = (
+        "Import entitlements from a CSV file with the columns email, channel (slug), starts_at, ends_at, "
+        "max_resolution, note. Checks every row first and writes nothing unless all rows are good; rows that "
+        "are already granted are skipped, so running the same file twice changes nothing."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="The CSV file (UTF-8).")
+        parser.add_argument(
+            "--invite",
+            action="store_true",
+            help="Create users that do not exist yet, inactive until they set a password through their link. "
+            "Without it, every email must belong to an existing user.",
+        )
+        parser.add_argument("--dry-run", action="store_true", help="Check the file and report; write nothing.")
+        parser.add_argument(
+            "--links-out",
+            metavar="PATH",
+            help="With --invite: write email,password-set link for the invited users to this new file (mode 0600).",
+        )
+        parser.add_argument("--base-url", help="The site's address for the links, e.g. https://watch.example.com.")
+        parser.add_argument("--by", metavar="USERNAME", help="Record this user as the one who granted.")
+        parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
+
+    def handle(self, *args, file, invite, dry_run, links_out, base_url, by, no_progress, **options):
+        if links_out and not (invite and base_url):
+            raise CommandError("--links-out needs --invite and --base-url.")
+        if links_out and Path(links_out).exists():
+            raise CommandError(f"{links_out} already exists; choose a new file for the links.")
+        granted_by = None
+        if by:
+            granted_by = User.objects.filter(username=by).first()
+            if granted_by is None:
+                raise CommandError(f"--by: no user named {by!r}.")
+        text = self._read(Path(file))
+        progress = None if no_progress else self._progress_bar()
+        started = time.monotonic()
+        try:
+            if dry_run:
+                plan = imports.plan_import(text, create_users=invite, progress=progress)
+                self._finish_bar(progress)
+                self._report_errors(plan)
+                self._summary("Would import", plan.counts())
+                if plan.errors:
+                    raise CommandError(f"{len(plan.errors)} row(s) have errors; fix them before importing.")
+                return
+            result = imports.import_entitlements(text, create_users=invite, granted_by=granted_by, progress=progress)
+        except imports.ImportFileError as exc:
+            raise CommandError(f"{file}: {exc} Nothing was imported.") from None
+        except imports.ImportRefused as exc:
+            self._finish_bar(progress)
+            self._report_errors(exc.plan)
+            raise CommandError(str(exc)) from None
+        self._finish_bar(progress)
+        self._summary("Imported", result)
+        self.stdout.write(f"Took {time.monotonic() - started:.1f} s.")
+        if links_out and result["invited_user_ids"]:
+            self._write_links(Path(links_out), result["invited_user_ids"], base_url)
+
+    def _read(self, path: Path) -> str:
+        try:
+            size = path.stat().st_size
+            if size > imports.MAX_FILE_BYTES:
+                raise imports.ImportFileError(
+                    f"The file is {size / 1024 / 1024:.1f} MB; the limit is "
+                    f"{imports.MAX_FILE_BYTES // 1024 // 1024} MB. Split it into smaller files."
+                )
+            return imports.decode(path.read_bytes())
+        except OSError as exc:
+            raise CommandError(f"Cannot read {path}: {exc.strerror}.") from None
+        except imports.ImportFileError as exc:
+            raise CommandError(f"{path}: {exc} Nothing was imported.") from None
+
+    def _progress_bar(self):
+        width = 30
+        last = {}
+
+        def show(stage, done, total):
+            filled = width * done // total if total else width
+            line = f"\r{stage:<9} [{'#' * filled}{'.' * (width - filled)}] {done:>7,}/{total:,} rows"
+            if last.get("line") != line:
+                self.stdout.write(line, ending="")
+                self.stdout.flush()
+                last["line"] = line
+
+        return show
+
+    def _finish_bar(self, progress):
+        if progress is not None:
+            self.stdout.write("")
+
+    def _report_errors(self, plan):
+        for row in plan.errors[:SHOW_ERRORS]:
+            self.stdout.write(f"line {row.line}: {'; '.join(row.errors)}")
+        if len(plan.errors) > SHOW_ERRORS:
+            self.stdout.write(f"… and {len(plan.errors) - SHOW_ERRORS} more row(s) with errors.")
+
+    def _summary(self, verb, counts):
+        self.stdout.write(
+            f"{verb} {counts['new']} new entitlement(s); {counts['unchanged']} already granted; "
+            f"{counts['invitations']} user(s) invited; {counts['errors']} row(s) with errors; "
+            f"{counts['rows']} row(s) read."
+        )
+
+    def _write_links(self, path: Path, user_ids, base_url):
+        users = User.objects.filter(pk__in=user_ids).order_by("email")
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except OSError as exc:
+            raise CommandError(f"The import is done, but {path} cannot be created: {exc.strerror}.") from None
+        with os.fdopen(fd, "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["email", "password_set_link"])
+            writer.writerows(invitation_links(users, base_url))
+        self.stdout.write(f"Password-set links for {len(user_ids)} invited user(s) written to {path} (mode 0600).")
