@@ -91,3 +91,43 @@ def check_device_limits_need_viewer_ids(app_configs=None, **kwargs):
             )
         ]
     return []
+
+
+@checks.register("ivs")
+def check_registered_keys(app_configs=None, **kwargs):
+    """IVS holds at most 3 key pairs per region; and the key the site signs with must be one IVS knows."""
+    from viewers.keyrotation import IVS_KEY_LIMIT
+    from viewers.models import PlaybackKey
+
+    try:
+        registered = list(PlaybackKey.objects.values_list("name", "fingerprint", "is_active"))
+    except DatabaseError:
+        return []  # before migrations
+    messages = []
+    active = [name for name, _, is_active in registered if is_active]
+    if len(active) > IVS_KEY_LIMIT:
+        messages.append(
+            checks.Warning(
+                f"{len(active)} playback keys are active; IVS accepts at most {IVS_KEY_LIMIT} per account and region.",
+                hint="Delete keys that stopped signing more than one token TTL ago (Playback keys in the admin, "
+                "or `manage.py ivs_rotate_key delete NAME`).",
+                id="ivs.W020",
+            )
+        )
+    # Only with keys registered: a fresh install has none yet and must still start.
+    if registered and keys.is_configured():
+        try:
+            configured = tokens.fingerprint(keys.signing_key())
+        except tokens.PlaybackKeyError:
+            return messages  # ivs.E001 reports that
+        if configured not in {fingerprint for _, fingerprint, is_active in registered if is_active}:
+            messages.append(
+                checks.Error(
+                    f"The configured playback private key ({configured}) matches no active registered public key, "
+                    "so IVS would reject every token the site signs.",
+                    hint="Register its public half (Playback keys in the admin, or `manage.py ivs_keygen` / "
+                    "`ivs_rotate_key`), or point IVS_PLAYBACK_PRIVATE_KEY_FILE at the key that is registered.",
+                    id="ivs.E020",
+                )
+            )
+    return messages

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.urls import path
 
 from viewers import views
@@ -7,3 +8,11 @@ urlpatterns = [
     path("channels/<slug:slug>/", views.channel_detail, name="channel"),
     path("channels/<slug:slug>/playback", views.channel_playback, name="channel-playback"),
 ]
+
+if settings.IVS_BENCH_PAGES:
+    from viewers import bench_views
+
+    urlpatterns += [
+        path("bench/baseline/", bench_views.baseline, name="bench-baseline"),
+        path("bench/fetched/<slug:slug>/", bench_views.fetched, name="bench-fetched"),
+    ]

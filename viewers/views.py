@@ -42,15 +42,25 @@ def channel_detail(request, slug):
         return render(request, "viewers/denied.html", {"channel": channel, "decision": decision}, status=403)
 
     issued = playback.issue(user=request.user, channel=channel, decision=decision, request=request)
+    return render(request, "viewers/player.html", player_page_config(request, channel, decision, issued))
+
+
+def player_page_config(request, channel, decision, issued):
+    """The player template's context. Without `issued`, the page fetches its first token itself."""
+    playback_json = _playback_json(issued) if issued else {"playbackUrl": None, "serverNow": time.time()}
     player_config = {
-        **_playback_json(issued),
+        **playback_json,
         "refreshUrl": reverse("channel-playback", args=[channel.slug]) if channel.is_private else None,
         "csrfToken": get_token(request),
         "wasmWorker": settings.IVS_PLAYER_WASM_WORKER_URL or None,
         "wasmBinary": settings.IVS_PLAYER_WASM_BINARY_URL or None,
     }
-    context = {"channel": channel, "decision": decision, "player_config": player_config}
-    return render(request, "viewers/player.html", {**context, "sdk_url": settings.IVS_PLAYER_SDK_URL})
+    return {
+        "channel": channel,
+        "decision": decision,
+        "player_config": player_config,
+        "sdk_url": settings.IVS_PLAYER_SDK_URL,
+    }
 
 
 @no_store

@@ -31,7 +31,7 @@
 
   // The token's expiry on the server's clock, and where the server's clock is now for us.
   var clockOffset = config.serverNow ? config.serverNow * 1000 - Date.now() : 0;
-  var current = { url: config.playbackUrl, expiresAt: config.expiresAt, session: config.session, used: false };
+  var current = { url: config.playbackUrl, expiresAt: config.expiresAt, session: config.session, used: !config.playbackUrl };
   var authRetried = false;
   var player = null;
 

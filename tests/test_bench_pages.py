@@ -1,0 +1,41 @@
+"""The benchmark-only pages exist only when asked for, and stay honest about access."""
+
+import json
+import re
+
+import pytest
+from django.contrib.sessions.middleware import SessionMiddleware
+from django.urls import Resolver404, resolve
+
+from viewers import bench_views
+from viewers.models import TokenAudit
+
+pytestmark = pytest.mark.django_db
+
+
+def test_they_are_not_mounted_by_default():
+    with pytest.raises(Resolver404):
+        resolve("/bench/baseline/")
+
+
+def request_as(rf, user, path="/"):
+    request = rf.get(path)
+    SessionMiddleware(lambda r: None).process_request(request)
+    request.user = user
+    return request
+
+
+def test_the_fetched_page_embeds_no_token_and_mints_none(rf, alice):
+    response = bench_views.fetched(request_as(rf, alice), slug="main-event")
+    assert response.status_code == 200
+    config = json.loads(re.search(rb'id="player-config" type="application/json">(.*?)</script>', response.content)[1])
+    assert config["playbackUrl"] is None and config["refreshUrl"] == "/channels/main-event/playback"
+    assert not TokenAudit.objects.exists()
+
+
+def test_the_fetched_page_still_applies_the_access_rule(rf, carol, private_channel):
+    assert bench_views.fetched(request_as(rf, carol), slug="main-event").status_code == 403
+
+
+def test_the_baseline_page_renders_the_base_template(rf, alice):
+    assert b"The benchmark's baseline page." in bench_views.baseline(request_as(rf, alice)).content
