@@ -12,7 +12,20 @@ DEV_ENV := DEBUG=true IVS_LOCAL_ORIGIN=true SECURE_COOKIES=false \
 	IVS_PLAYER_WASM_WORKER_URL=/static/vendor/ivs/amazon-ivs-wasmworker.min.js \
 	IVS_PLAYER_WASM_BINARY_URL=/static/vendor/ivs/amazon-ivs-wasmworker.min.wasm
 
-.PHONY: run test install player lint fmt check clean
+# Production mode on this machine: gunicorn, PostgreSQL, Redis, whitenoise; plain http on loopback,
+# so https-only cookies and the https redirect are off. Everything else is as deployed (README "Deployment").
+PROD_PORT ?= 8001
+PROD_DB ?= postgres://postgres@127.0.0.1:5432/ivssite
+PROD_CACHE ?= redis://127.0.0.1:6379/0
+PROD_SECRET := var/prod-secret-key
+PROD_ENV := DEBUG=false DATABASE_URL=$(PROD_DB) CACHE_URL=$(PROD_CACHE) SECRET_KEY_FILE=$(PROD_SECRET) \
+	ALLOWED_HOSTS=127.0.0.1,localhost SECURE_SSL_REDIRECT=false SECURE_COOKIES=false SECURE_HSTS_SECONDS=0 \
+	IVS_LOCAL_ORIGIN=true IVS_PLAYBACK_PRIVATE_KEY_FILE=$(DEV_KEY) \
+	IVS_PLAYER_SDK_URL=/static/vendor/ivs/ivs-player.js \
+	IVS_PLAYER_WASM_WORKER_URL=/static/vendor/ivs/amazon-ivs-wasmworker.min.js \
+	IVS_PLAYER_WASM_BINARY_URL=/static/vendor/ivs/amazon-ivs-wasmworker.min.wasm
+
+.PHONY: run test install player lint fmt check clean serve-prod collectstatic test-postgres test-prod services bench
 
 run: $(BIN)/.installed player $(DEV_KEY)
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
@@ -35,6 +48,37 @@ player:
 $(DEV_KEY): | $(BIN)/.installed
 	mkdir -p var
 	DEBUG=true $(BIN)/python manage.py ivs_keygen $(DEV_KEY) --name dev-local
+
+serve-prod: $(BIN)/.installed player $(DEV_KEY) $(PROD_SECRET) services
+	$(BIN)/python ops/createdb.py $(PROD_DB)
+	$(PROD_ENV) $(BIN)/python manage.py migrate --noinput
+	$(PROD_ENV) DEBUG=true $(BIN)/python manage.py demo --origin http://127.0.0.1:$(PROD_PORT)
+	$(PROD_ENV) $(BIN)/python manage.py collectstatic --noinput -v 0
+	$(PROD_ENV) PORT=$(PROD_PORT) WEB_CONCURRENCY=$${WEB_CONCURRENCY:-3} $(BIN)/gunicorn -c gunicorn.conf.py ivssite.wsgi
+
+$(PROD_SECRET): | $(BIN)/.installed
+	mkdir -p var
+	umask 077 && $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(50))" > $@
+
+collectstatic: $(BIN)/.installed player
+	DEBUG=false SECRET_KEY=collectstatic-only $(BIN)/python manage.py collectstatic --noinput -v 0
+
+# Start this machine's PostgreSQL and Redis if they are down (no-ops when they run).
+services:
+	ops/services start
+
+# The whole suite again on PostgreSQL (pytest-django creates and drops test_ivs_ci) with Redis as the cache.
+test-postgres: $(BIN)/.installed player services
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/ivs_ci CACHE_URL=redis://127.0.0.1:6379/14 $(BIN)/python -m pytest -q
+
+# Production-mode tests against real gunicorn, PostgreSQL and Redis: scale-out and faults (tests/prod).
+test-prod: $(BIN)/.installed player services collectstatic
+	ops/prod-tests
+
+# Benchmarks (issue #7): every figure side by side in one run, rewritten into docs/BENCHMARKS.md. Uses its own
+# databases (ivs_bench_*: the seeded one is kept between runs) and Redis database 5; bounded at 10 minutes.
+bench: $(BIN)/.installed player services collectstatic
+	timeout --kill-after=20 600 $(BIN)/python bench/run.py
 
 lint:
 	$(BIN)/ruff check .

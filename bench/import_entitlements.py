@@ -6,6 +6,7 @@ the development data. Prints one JSON line with the seconds each step took.
 
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -16,6 +17,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 def main(rows=50_000):
     workdir = tempfile.mkdtemp(prefix="ivs-bench-")
+    try:
+        run(rows, workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def run(rows, workdir):
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{workdir}/bench.sqlite3")
     os.environ.setdefault("DEBUG", "true")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ivssite.settings")

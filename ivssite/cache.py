@@ -60,12 +60,12 @@ class ResilientRedisCache(RedisCache):
     def is_down(self) -> bool:
         return self._down
 
-    def _mark_down(self, exc: Exception) -> None:
+    def _mark_down(self, exc: Exception, quiet: bool = False) -> None:
         with self._lock:
             self._down_until = time.monotonic() + self.retry_after
             first = not self._down
             self._down = True
-        if first:
+        if first and not quiet:
             logger.warning(
                 "Redis cache unavailable (%s: %s); %s, retrying every %gs",
                 type(exc).__name__,
@@ -74,24 +74,30 @@ class ResilientRedisCache(RedisCache):
                 self.retry_after,
             )
 
-    def _mark_up(self) -> None:
+    def _recover(self) -> bool:
+        """Redis answered again (or may have): drop what went stale meanwhile, before anyone reads it."""
         with self._lock:
-            if not self._down:
-                return
-            self._down = False
             stale, self._stale = list(self._stale), set()
             overflow, self._stale_overflow = self._stale_overflow, False
         try:
             if stale:
                 self._cache.delete_many(stale)
+            else:
+                self._cache.get_client(write=True).ping()
         except REDIS_ERRORS as exc:
-            self._mark_down(exc)
-            return
+            with self._lock:
+                self._stale.update(stale)
+                self._stale_overflow |= overflow
+            self._mark_down(exc, quiet=True)
+            return False
+        with self._lock:
+            self._down = False
         logger.warning(
             "Redis cache is back; dropped %d entries written during the outage%s",
             len(stale),
             " (more were written than tracked: some may be stale until they expire)" if overflow else "",
         )
+        return True
 
     def _remember_stale(self, keys, version) -> None:
         with self._lock:
@@ -104,16 +110,13 @@ class ResilientRedisCache(RedisCache):
     # --- the wrapper every operation goes through
 
     def _run(self, name, *args, writes=(), version=None, miss=None, **kwargs):
-        if self._down and time.monotonic() < self._down_until:
+        if self._down and (time.monotonic() < self._down_until or not self._recover()):
             return self._degraded(name, args, kwargs, writes, version, miss)
         try:
-            result = getattr(super(), name)(*args, version=version, **kwargs)
+            return getattr(super(), name)(*args, version=version, **kwargs)
         except REDIS_ERRORS as exc:
             self._mark_down(exc)
             return self._degraded(name, args, kwargs, writes, version, miss)
-        if self._down:
-            self._mark_up()
-        return result
 
     def _degraded(self, name, args, kwargs, writes, version, miss):
         if writes:
@@ -178,6 +181,4 @@ class ResilientRedisCache(RedisCache):
             self._cache.get_client(write=True).ping()
         except REDIS_ERRORS:
             return False
-        if self._down:
-            self._mark_up()
-        return True
+        return not self._down or self._recover()

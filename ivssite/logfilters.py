@@ -1,13 +1,33 @@
-"""Log hygiene: request lines must never carry a playback token."""
+"""Log hygiene: no log line may carry a playback token, a private key or a session id.
+
+Request lines and 404 warnings quote URLs, which may carry ?token=; exception messages and
+tracebacks may quote anything. The filter cleans a record's message and arguments before any
+handler sees it; the formatter cleans the finished line, tracebacks included.
+"""
 
 import logging
 import re
 
-_TOKEN_RE = re.compile(r"(token=)[^&\s\"']+")
+_PATTERNS = [
+    # ?token=<JWT> in URLs and request lines.
+    (re.compile(r"(token=)[^&\s\"']+"), r"\1[redacted]"),
+    # A bare JWT anywhere (header and payload are base64url JSON, so both start with "eyJ").
+    (re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*"), "[redacted-jwt]"),
+    # PEM private keys, whole.
+    (
+        re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(-----END [A-Z ]*PRIVATE KEY-----|$)", re.S),
+        "[redacted-private-key]",
+    ),
+    # Session and CSRF cookies (a quoted Cookie header) and cached_db's session cache keys.
+    (re.compile(r"((?:sessionid|csrftoken)=)[^;\s\"']+"), r"\1[redacted]"),
+    (re.compile(r"(django\.contrib\.sessions\.cache[a-z_]*)[a-z0-9]+"), r"\1[redacted]"),
+]
 
 
 def redact(text: str) -> str:
-    return _TOKEN_RE.sub(r"\1[redacted]", text)
+    for pattern, replacement in _PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
 
 
 class RedactTokens(logging.Filter):
@@ -15,6 +35,16 @@ class RedactTokens(logging.Filter):
         if isinstance(record.msg, str):
             record.msg = redact(record.msg)
         if record.args:
-            args = record.args if isinstance(record.args, tuple) else (record.args,)
-            record.args = tuple(redact(a) if isinstance(a, str) else a for a in args)
+            if isinstance(record.args, dict):
+                record.args = {k: redact(v) if isinstance(v, str) else v for k, v in record.args.items()}
+            else:
+                args = record.args if isinstance(record.args, tuple) else (record.args,)
+                record.args = tuple(redact(a) if isinstance(a, str) else a for a in args)
         return True
+
+
+class RedactingFormatter(logging.Formatter):
+    """The last line of defence: whatever reached the formatter, the written line is clean."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))

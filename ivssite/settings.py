@@ -49,7 +49,11 @@ if IVS_LOCAL_ORIGIN:
     INSTALLED_APPS.append("localivs")
 
 MIDDLEWARE = [
+    # Load balancers probe /healthz and /readyz by IP over plain http: answer before host checks and redirects.
+    "ivssite.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Outside WhiteNoise, so the player's worker script gets the same Content-Security-Policy as the page.
+    "ivssite.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -57,6 +61,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A database outage becomes a friendly 503, not a 500 with a traceback in the log for every request.
+    "ivssite.errors.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "ivssite.urls"
@@ -79,14 +85,31 @@ TEMPLATES = [
 WSGI_APPLICATION = "ivssite.wsgi.application"
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+# Persistent connections (seconds; 0 = one per request) with a liveness check before each reuse, so a
+# restarted PostgreSQL costs one failed check, not failed requests.
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0 if DEBUG else 60))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # An unreachable database host must fail a request in seconds, not hang a worker until it is killed.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", env.int("DB_CONNECT_TIMEOUT", 3))
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # Django's Redis cache, made to keep serving (and log it) while Redis is down: see ivssite/cache.py.
+    CACHES["default"]["BACKEND"] = "ivssite.cache.ResilientRedisCache"
+    CACHES["default"]["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX", default="ivs")
+    # Sessions use the same Redis, but fall back to the database rather than to per-process memory.
+    CACHES["sessions"] = {
+        **CACHES["default"],
+        "OPTIONS": {**CACHES["default"].get("OPTIONS", {}), "LOCAL_FALLBACK": False},
+    }
+else:
+    CACHES["sessions"] = CACHES["default"]
 
 # Sessions live in the cache first so a player page costs no session query; the
-# database copy survives a cache restart.
+# database copy survives a cache restart (and a Redis outage).
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SESSION_CACHE_ALIAS = "sessions"
 
 AUTH_USER_MODEL = "viewers.User"
 AUTH_PASSWORD_VALIDATORS = [
@@ -95,6 +118,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Brute-force protection on the shared cache (viewers/throttle.py): per account and per client address.
+AUTHENTICATION_BACKENDS = ["viewers.throttle.LoginThrottleBackend", "django.contrib.auth.backends.ModelBackend"]
+LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=5)
+LOGIN_FAILURES_PER_IP = env.int("LOGIN_FAILURES_PER_IP", default=30)
+LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=900)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 
@@ -128,14 +156,23 @@ CSRF_COOKIE_SECURE = SECURE_COOKIES
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# /healthz and /readyz are answered before the redirect (ivssite.health), so plain-http probes work.
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+# includeSubDomains covers subdomains of the site's own host name only (not the parent domain).
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+# The preload flag only permits submitting the domain to browsers' preload lists; it submits nothing.
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("TRUST_X_FORWARDED_PROTO", default=False) else None
 )
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (ivssite/middleware.py): where the IVS player may fetch playlists and segments
+# from, besides this site. IVS serves them from <id>.<region>.playback.live-video.net.
+CSP_PLAYBACK_ORIGINS = env.list("CSP_PLAYBACK_ORIGINS", default=["https://*.live-video.net"])
+# Where browsers should POST violation reports (optional).
+CSP_REPORT_URI = env.str("CSP_REPORT_URI", default="")
 
 # --- IVS playback authorization (see README "Configuration").
 # The private half of the playback key pair: PEM text, or a path to a PEM file.
@@ -168,7 +205,13 @@ AWS_REGION = env.str("IVS_AWS_REGION", default="") or env.str("AWS_REGION", defa
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        # Redacts tokens, keys and session ids from the whole line, tracebacks included.
+        "plain": {
+            "()": "ivssite.logfilters.RedactingFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        }
+    },
     # Request lines and 404 warnings quote URLs, which may carry ?token=: redact before any handler.
     "filters": {"redact_tokens": {"()": "ivssite.logfilters.RedactTokens"}},
     "handlers": {
@@ -179,6 +222,9 @@ LOGGING = {
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
+
+# Extra pages for bench/ (a baseline page, a player page that fetches its token). Never in production.
+IVS_BENCH_PAGES = env.bool("IVS_BENCH_PAGES", default=False)
 
 # Behind a load balancer that appends X-Forwarded-For, record the client's address from it.
 TRUST_X_FORWARDED_FOR = env.bool("TRUST_X_FORWARDED_FOR", default=False)

@@ -164,8 +164,16 @@ def run_action(client, action, entitlements, **extra):
 
 @pytest.mark.django_db
 class TestRevokeAction:
+    def test_it_asks_for_confirmation_first(self, admin_client, alice, bob):
+        response = run_action(
+            admin_client, "revoke", [entitlement_of(alice), Entitlement.objects.get(group__name="subscribers")]
+        )
+        assert response.status_code == 200
+        assert "Revoke <b>2 entitlement(s)</b>, held by <b>2 viewer(s)</b>" in response.content.decode()
+        assert not entitlement_of(alice).is_revoked
+
     def test_it_revokes_only_the_selected_entitlements(self, admin_client, admin_user, alice, bob, carol):
-        response = run_action(admin_client, "revoke", [entitlement_of(alice)])
+        response = run_action(admin_client, "revoke", [entitlement_of(alice)], apply="Yes")
         assert response.status_code == 302
         revoked = entitlement_of(alice)
         assert revoked.revoked_at is not None
@@ -174,7 +182,7 @@ class TestRevokeAction:
 
     def test_it_leaves_already_revoked_ones_as_they_were(self, admin_client, alice, frank):
         before = entitlement_of(frank).revoked_at
-        response = run_action(admin_client, "revoke", [entitlement_of(alice), entitlement_of(frank)])
+        response = run_action(admin_client, "revoke", [entitlement_of(alice), entitlement_of(frank)], apply="Yes")
         assert entitlement_of(frank).revoked_at == before
         assert entitlement_of(frank).revoked_by is None
         assert entitlement_of(alice).is_revoked
@@ -187,7 +195,7 @@ class TestExtendAction:
     def test_it_asks_for_the_new_end_first(self, admin_client, alice):
         response = run_action(admin_client, "extend", [entitlement_of(alice)])
         assert response.status_code == 200
-        assert "admin/viewers/entitlement/extend.html" in [t.name for t in response.templates]
+        assert "admin/viewers/entitlement/bulk_confirm.html" in [t.name for t in response.templates]
         body = response.content.decode()
         assert 'name="until"' in body and 'name="apply"' in body
         assert f'name="{ACTION_CHECKBOX_NAME}" value="{entitlement_of(alice).pk}"' in body

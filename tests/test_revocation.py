@@ -64,11 +64,39 @@ class TestWhatTriggersARevocation:
         entitlement = Entitlement.objects.get(user=alice)
         on_commit(
             lambda: admin_client.post(
-                "/admin/viewers/entitlement/", {"action": "revoke", "_selected_action": [entitlement.pk]}
+                "/admin/viewers/entitlement/",
+                {"action": "revoke", "_selected_action": [entitlement.pk], "apply": "yes"},
             )
         )
         assert Revocation.objects.get().status == "done"
         assert TokenAudit.objects.get(pk=version).end_reason == "revoked"
+
+    def test_the_admin_end_now_action_stops_the_session(self, client, admin_client, alice, ivs, on_commit):
+        version = watch(client, alice)
+        expect_single(ivs, alice, version)
+        entitlement = Entitlement.objects.get(user=alice)
+        on_commit(
+            lambda: admin_client.post(
+                "/admin/viewers/entitlement/",
+                {"action": "end_now", "_selected_action": [entitlement.pk], "apply": "yes"},
+            )
+        )
+        assert Revocation.objects.get().status == "done"
+        assert Entitlement.objects.get().ends_at is not None
+
+    def test_deactivating_the_user_in_admin_stops_the_session(self, client, admin_client, alice, ivs, on_commit):
+        version = watch(client, alice)
+        expect_single(ivs, alice, version)
+        form = admin_client.get(f"/admin/viewers/user/{alice.pk}/change/").context["adminform"].form
+        data = {
+            k: v
+            for k, v in form.initial.items()
+            if v is not None and k not in ("password", "groups", "user_permissions")
+        }
+        data.update(is_active="", date_joined_0=alice.date_joined.date(), date_joined_1="00:00:00")
+        on_commit(lambda: admin_client.post(f"/admin/viewers/user/{alice.pk}/change/", data))
+        assert not User.objects.get(pk=alice.pk).is_active
+        assert Revocation.objects.get().status == "done"
 
     def test_ending_an_entitlement_now_stops_the_session(self, client, alice, ivs, on_commit):
         version = watch(client, alice)

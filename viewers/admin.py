@@ -1,13 +1,19 @@
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import models
-from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from viewers import services
-from viewers.models import Channel, Entitlement, PlaybackKey, TokenAudit, User
+from viewers import admin_views, exports, keyrotation
+from viewers.invitations import invitation_links
+from viewers.models import Channel, Entitlement, EntitlementImport, Invitation, PlaybackKey, TokenAudit, User
+
+
+class OpsMedia:
+    # Colours and layout for the operations pages: a stylesheet, since the CSP allows no inline styles.
+    css = {"all": ["css/admin-ops.css"]}
 
 
 @admin.register(User)
@@ -18,42 +24,48 @@ class UserAdmin(DjangoUserAdmin):
 
 @admin.register(Channel)
 class ChannelAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "access", "is_listed", "arn", "created_at")
+    list_display = ("name", "slug", "access", "is_listed", "arn", "created_at", "activity_link")
     list_filter = ("is_private", "is_listed")
     search_fields = ("name", "slug", "arn")
     prepopulated_fields = {"slug": ("name",)}
     # A playback URL typed without a scheme is an https one (and Django 6 makes https the default anyway).
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    Media = OpsMedia
 
     @admin.display(description="access", ordering="is_private")
     def access(self, channel):
         return "Private (token)" if channel.is_private else "Public"
 
+    @admin.display(description="activity")
+    def activity_link(self, channel):
+        return format_html('<a href="{}">last 48 h</a>', reverse("admin:viewers_channel_activity", args=[channel.pk]))
 
-class ExtendForm(forms.Form):
-    until = forms.DateTimeField(
-        label="New end",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-        help_text="In the site's time zone.",
-    )
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/activity/", view(self._activity), name="viewers_channel_activity"),
+            path("ivs-sync/", view(self._ivs_sync), name="viewers_channel_ivs_sync"),
+            *super().get_urls(),
+        ]
 
-    def clean_until(self):
-        until = self.cleaned_data["until"]
-        if until <= timezone.now():
-            raise forms.ValidationError("Choose a time in the future.")
-        return until
+    def _activity(self, request, pk):
+        return admin_views.channel_activity(self, request, pk)
+
+    def _ivs_sync(self, request):
+        return admin_views.ivs_sync(self, request)
 
 
 @admin.register(Entitlement)
 class EntitlementAdmin(admin.ModelAdmin):
     list_display = ("holder_display", "channel", "starts_at", "ends_at", "max_resolution", "status", "note")
-    list_filter = ("channel", "max_resolution", ("revoked_at", admin.EmptyFieldListFilter))
+    list_filter = ("channel", "group", "max_resolution", ("revoked_at", admin.EmptyFieldListFilter))
     search_fields = ("user__username", "user__email", "group__name", "channel__name", "channel__slug", "note")
     list_select_related = ("user", "group", "channel")
     autocomplete_fields = ("user", "group", "channel")
     readonly_fields = ("created_at", "created_by", "revoked_at", "revoked_by")
-    actions = ("revoke", "extend")
+    actions = ("revoke", "end_now", "extend")
     date_hierarchy = "created_at"
+    Media = OpsMedia
 
     @admin.display(description="holder")
     def holder_display(self, entitlement):
@@ -63,41 +75,59 @@ class EntitlementAdmin(admin.ModelAdmin):
 
     @admin.display(description="status")
     def status(self, entitlement):
-        now = timezone.now()
-        if entitlement.revoked_at:
-            return format_html('<span style="color:#b42318">revoked {}</span>', entitlement.revoked_at.date())
-        if entitlement.starts_at and entitlement.starts_at > now:
-            return "upcoming"
-        if entitlement.ends_at and entitlement.ends_at <= now:
-            return "ended"
-        return format_html('<span style="color:#067647">{}</span>', "active")
+        label = exports.entitlement_status(
+            entitlement.revoked_at, entitlement.starts_at, entitlement.ends_at, timezone.now()
+        )
+        if label == "revoked":
+            return format_html('<span class="ops-bad">revoked {}</span>', entitlement.revoked_at.date())
+        if label == "active":
+            return format_html('<span class="ops-good">{}</span>', "active")
+        return label
 
     def save_model(self, request, obj, form, change):
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
 
-    @admin.action(description="Revoke selected entitlements")
+    @admin.action(description="Revoke selected entitlements…", permissions=["change"])
     def revoke(self, request, queryset):
-        count = services.entitlements_revoke(entitlements=queryset, revoked_by=request.user)
-        self.message_user(request, f"Revoked {count} entitlement(s).", messages.SUCCESS)
+        return admin_views.bulk_action(self, request, queryset, "revoke")
 
-    @admin.action(description="Extend selected entitlements…")
+    @admin.action(description="End selected entitlements now…", permissions=["change"])
+    def end_now(self, request, queryset):
+        return admin_views.bulk_action(self, request, queryset, "end_now")
+
+    @admin.action(description="Extend selected entitlements…", permissions=["change"])
     def extend(self, request, queryset):
-        form = ExtendForm(request.POST if "apply" in request.POST else None)
-        if form.is_valid():
-            count = services.entitlements_extend(entitlements=queryset, until=form.cleaned_data["until"])
-            self.message_user(request, f"Extended {count} entitlement(s).", messages.SUCCESS)
-            return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Extend entitlements",
-            "form": form,
-            "queryset": queryset,
-            "opts": self.model._meta,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "admin/viewers/entitlement/extend.html", context)
+        return admin_views.bulk_action(self, request, queryset, "extend")
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "import/",
+                admin_views.with_upload_cap(view(self._import)),
+                name="viewers_entitlement_import",
+            ),
+            path("import/<int:pk>/", view(self._import_preview), name="viewers_entitlement_import_preview"),
+            path("group-grant/", view(self._group_grant), name="viewers_entitlement_group_grant"),
+            path("export.csv", view(self._export), name="viewers_entitlement_export"),
+            *super().get_urls(),
+        ]
+
+    def _import(self, request):
+        return admin_views.import_upload(self, request)
+
+    def _import_preview(self, request, pk):
+        return admin_views.import_preview(self, request, pk)
+
+    def _group_grant(self, request):
+        return admin_views.group_grant(self, request)
+
+    def _export(self, request):
+        return admin_views.export_csv(
+            self, request, "entitlements", exports.ENTITLEMENT_HEADER, exports.entitlement_rows
+        )
 
 
 class PlaybackKeyForm(forms.ModelForm):
@@ -120,23 +150,63 @@ class PlaybackKeyForm(forms.ModelForm):
 @admin.register(PlaybackKey)
 class PlaybackKeyAdmin(admin.ModelAdmin):
     form = PlaybackKeyForm
-    list_display = ("name", "fingerprint", "is_signing", "is_active", "ivs_arn", "created_at")
+    list_display = ("name", "fingerprint", "is_signing", "is_active", "ivs_arn", "rotation", "created_at")
     list_filter = ("is_signing", "is_active")
     search_fields = ("name", "fingerprint", "ivs_arn")
-    readonly_fields = ("fingerprint", "created_at", "import_command")
+    readonly_fields = (
+        "fingerprint",
+        "ivs_fingerprint",
+        "created_at",
+        "signing_stopped_at",
+        "rotation",
+        "import_command",
+    )
+    Media = OpsMedia
+
+    @admin.display(description="rotation")
+    def rotation(self, key):
+        if not key.pk:
+            return "—"
+        if key.is_signing:
+            return "signing"
+        if keyrotation.can_delete(key):
+            return format_html(
+                '<a href="{}">delete…</a>', reverse("admin:viewers_playbackkey_step", args=[key.pk, "retire"])
+            )
+        return f"deletable after {timezone.localtime(keyrotation.deletable_at(key)):%Y-%m-%d %H:%M}"
 
     @admin.display(description="import into IVS")
     def import_command(self, key):
         if not key.pk:
             return "—"
+        if key.ivs_arn:
+            return format_html("Imported as <code>{}</code>.", key.ivs_arn)
         return format_html(
             "<p>Save the public key above as <code>{}.pub.pem</code>, then run:</p>"
-            "<pre>aws ivs import-playback-key-pair --name {} --public-key-material file://{}.pub.pem</pre>"
+            "<pre>{}</pre>"
             "<p>and paste the returned key-pair ARN into the field above.</p>",
             key.name,
-            key.name,
-            key.name,
+            keyrotation.import_command(key),
         )
+
+    def has_delete_permission(self, request, obj=None):
+        # Keys go only through the "delete" rotation step: it waits out the tokens the key signed and also
+        # removes the key pair from IVS.
+        return False
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("generate/", view(self._generate), name="viewers_playbackkey_generate"),
+            path("<int:pk>/step/<str:step>/", view(self._step), name="viewers_playbackkey_step"),
+            *super().get_urls(),
+        ]
+
+    def _generate(self, request):
+        return admin_views.key_generate(self, request)
+
+    def _step(self, request, pk, step):
+        return admin_views.key_step(self, request, pk, step)
 
 
 @admin.register(TokenAudit)
@@ -155,6 +225,73 @@ class TokenAuditAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        return [
+            path("export.csv", self.admin_site.admin_view(self._export), name="viewers_tokenaudit_export"),
+            *super().get_urls(),
+        ]
+
+    def _export(self, request):
+        return admin_views.export_csv(self, request, "token-audit", exports.AUDIT_HEADER, exports.audit_rows)
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ("email", "created_at", "created_by", "accepted_at")
+    list_filter = (("accepted_at", admin.EmptyFieldListFilter),)
+    search_fields = ("user__email", "user__username")
+    list_select_related = ("user", "created_by")
+    actions = ("download_links",)
+    readonly_fields = ("user", "created_at", "created_by", "accepted_at")
+
+    @admin.display(description="email", ordering="user__email")
+    def email(self, invitation):
+        return invitation.user.email
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(
+        description="Download password-set links (CSV) for the selected pending invitations", permissions=["view"]
+    )
+    def download_links(self, request, queryset):
+        users = User.objects.filter(invitation__in=queryset.filter(accepted_at__isnull=True)).order_by("email")
+        base = request.build_absolute_uri("/")
+        return exports.csv_response(
+            "invitation-links.csv", ["email", "password_set_link"], invitation_links(users, base)
+        )
+
+
+@admin.register(EntitlementImport)
+class EntitlementImportAdmin(admin.ModelAdmin):
+    list_display = ("filename", "created_at", "created_by", "applied_at", "result")
+    list_select_related = ("created_by",)
+    fields = ("filename", "create_users", "created_at", "created_by", "applied_at", "summary")
+    readonly_fields = fields
+
+    @admin.display(description="result")
+    def result(self, staged):
+        if not staged.applied_at:
+            return format_html(
+                '<a href="{}">preview / import</a>',
+                reverse("admin:viewers_entitlement_import_preview", args=[staged.pk]),
+            )
+        summary = staged.summary
+        new, unchanged, invited = (summary.get(key, 0) for key in ("new", "unchanged", "invitations"))
+        return f"{new} new, {unchanged} unchanged, {invited} invited"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("content")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False
 
 

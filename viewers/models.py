@@ -103,10 +103,19 @@ class EntitlementQuerySet(models.QuerySet):
 
 class Entitlement(models.Model):
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="entitlements")
+    # No single-column indexes on user and group: the (user, channel) and (group, channel) indexes below
+    # lead with them and serve every lookup by user or group (docs/EXPLAIN.md).
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="entitlements"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="entitlements",
+        db_index=False,
     )
-    group = models.ForeignKey(Group, null=True, blank=True, on_delete=models.CASCADE, related_name="entitlements")
+    group = models.ForeignKey(
+        Group, null=True, blank=True, on_delete=models.CASCADE, related_name="entitlements", db_index=False
+    )
     starts_at = models.DateTimeField(null=True, blank=True, help_text="Empty: from now on.")
     ends_at = models.DateTimeField(null=True, blank=True, help_text="Empty: no end.")
     max_resolution = models.CharField(
@@ -191,9 +200,12 @@ class PlaybackKey(models.Model):
         # Remember when a key stopped signing, however it stopped: its deletion waits one token TTL from then.
         if self.is_signing:
             self.signing_stopped_at = None
-        elif self.pk and self.signing_stopped_at is None:
-            if PlaybackKey.objects.filter(pk=self.pk, is_signing=True).exists():
-                self.signing_stopped_at = timezone.now()
+        elif (
+            self.pk
+            and self.signing_stopped_at is None
+            and PlaybackKey.objects.filter(pk=self.pk, is_signing=True).exists()
+        ):
+            self.signing_stopped_at = timezone.now()
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "signing_stopped_at"}
         super().save(*args, **kwargs)
@@ -223,8 +235,12 @@ class TokenAudit(models.Model):
     has a higher version, and "revoke versions <= id" stops this session and every older one.
     """
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    # Every player page inserts a row, so each index costs on the hottest write. user and channel get no
+    # single-column index: the composite indexes below lead with them (docs/EXPLAIN.md).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+", db_index=False)
     viewer_id = models.CharField(max_length=40, blank=True)
     single_use_uuid = models.UUIDField(null=True, blank=True)
     max_resolution = models.CharField(max_length=8, blank=True)

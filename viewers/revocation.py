@@ -58,7 +58,7 @@ def end_sessions_without_access(*, user_ids=None, channel_ids=None, reason=Sessi
     queued = 0
     for channel in Channel.objects.filter(pk__in=by_channel):
         allowed = access.users_who_may_watch(channel, by_channel[channel.pk])
-        for user_id in by_channel[channel.pk] - allowed:
+        for user_id in sorted(by_channel[channel.pk] - allowed):  # a stable order: oldest accounts first
             queued += revoke_sessions(user_id=user_id, channel=channel, reason=reason)
     return queued
 

@@ -1,0 +1,162 @@
+"""Rotating the playback key pair. IVS has no rotation of its own, so the site walks these steps:
+
+1. generate(): a new P-384 pair. The public half is registered (active: it verifies at once); the private half
+   is returned to the caller, who writes it to a file or shows it once. It never enters the database.
+2. import_into_ivs() with boto3 when AWS is configured, or import_command() for the operator to run.
+3. Deploy the new private key (IVS_PLAYBACK_PRIVATE_KEY_FILE), restart, then make_signing(): it checks that
+   the configured private key really is the new key, and the old key's `signing_stopped_at` is recorded.
+4. retire() the old key once every token it signed has expired: one TTL (plus clock slack) after it stopped.
+
+IVS accepts up to 3 key pairs per account and region, and a token signed by any of them.
+"""
+
+import re
+import shlex
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from viewers import aws, keys, tokens
+from viewers.models import PlaybackKey
+
+IVS_KEY_LIMIT = 3
+# Tokens are checked by IVS against its own clock; allow for servers that are a little off.
+CLOCK_SLACK = timedelta(seconds=60)
+_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+
+
+class RotationError(Exception):
+    """A rotation step that cannot be done now; the message says why and what to do."""
+
+
+def default_name(now=None) -> str:
+    return "site-" + timezone.localtime(now).strftime("%Y%m%d-%H%M%S")
+
+
+def generate(name: str):
+    """Register a new key pair's public half. Returns (private key object, PlaybackKey)."""
+    if not _NAME_RE.match(name or ""):
+        raise RotationError(f"Key name {name!r}: IVS allows 1-128 letters, digits, '-' and '_'.")
+    private = tokens.generate_private_key()
+    record = PlaybackKey(name=name, public_key_pem=tokens.public_key_pem(private), is_signing=False, is_active=True)
+    try:
+        record.full_clean()
+    except ValidationError as exc:
+        raise RotationError("; ".join(exc.messages)) from None
+    record.save()
+    return private, record
+
+
+def import_command(key: PlaybackKey, public_key_path: str | None = None) -> str:
+    path = public_key_path or f"{key.name}.pub.pem"
+    return (
+        f"aws ivs import-playback-key-pair --name {shlex.quote(key.name)} "
+        f"--public-key-material {shlex.quote('file://' + path)}"
+    )
+
+
+def import_into_ivs(key: PlaybackKey, client=None) -> PlaybackKey:
+    """ImportPlaybackKeyPair, then record the returned ARN and fingerprint. Raises RotationError on AWS errors."""
+    if key.ivs_arn:
+        raise RotationError(f"{key.name} is already imported ({key.ivs_arn}).")
+    client = client or _client()
+    try:
+        response = client.import_playback_key_pair(publicKeyMaterial=key.public_key_pem, name=key.name)
+    except Exception as exc:  # botocore's errors share no useful base class with connection errors
+        raise RotationError(f"IVS refused the import: {_aws_error(exc)}") from None
+    pair = response["keyPair"]
+    key.ivs_arn = pair["arn"]
+    key.ivs_fingerprint = pair.get("fingerprint", "")
+    key.save(update_fields=["ivs_arn", "ivs_fingerprint"])
+    return key
+
+
+def configured_fingerprint() -> str | None:
+    """The fingerprint of the private key the site signs with, or None when none is usable."""
+    try:
+        return tokens.fingerprint(keys.signing_key())
+    except tokens.PlaybackKeyError:
+        return None
+
+
+@transaction.atomic
+def make_signing(key: PlaybackKey) -> PlaybackKey:
+    """Record `key` as the signing key. Only true once the site is configured with its private half."""
+    if not key.is_active:
+        raise RotationError(f"{key.name} is inactive; activate it before signing with it.")
+    if configured_fingerprint() != key.fingerprint:
+        raise RotationError(
+            f"The site is not signing with {key.name} yet: point IVS_PLAYBACK_PRIVATE_KEY_FILE at its private key "
+            "and restart the site, then try again."
+        )
+    for old in PlaybackKey.objects.select_for_update().filter(is_signing=True).exclude(pk=key.pk):
+        old.is_signing = False
+        old.save(update_fields=["is_signing"])  # records signing_stopped_at
+    key.is_signing = True
+    key.save(update_fields=["is_signing"])
+    return key
+
+
+def deletable_at(key: PlaybackKey):
+    """When the key may go: one token TTL after it stopped signing. None while it signs."""
+    if key.is_signing:
+        return None
+    since = key.signing_stopped_at or key.created_at
+    return since + timedelta(seconds=settings.IVS_TOKEN_TTL_SECONDS) + CLOCK_SLACK
+
+
+def can_delete(key: PlaybackKey, now=None) -> bool:
+    when = deletable_at(key)
+    return when is not None and (now or timezone.now()) >= when
+
+
+def delete_command(key: PlaybackKey) -> str:
+    return f"aws ivs delete-playback-key-pair --arn {shlex.quote(key.ivs_arn)}" if key.ivs_arn else ""
+
+
+def retire(key: PlaybackKey, client=None, now=None) -> str:
+    """Delete the key pair from IVS (when AWS is configured and it was imported) and from the site.
+
+    Returns a note for the operator: what was deleted, or the command still to run in IVS."""
+    if not can_delete(key, now):
+        when = deletable_at(key)
+        if when is None:
+            raise RotationError(f"{key.name} is the signing key; make another key the signing key first.")
+        raise RotationError(
+            f"Tokens signed with {key.name} may still be in use until {timezone.localtime(when):%Y-%m-%d %H:%M:%S}."
+        )
+    note = f"Deleted {key.name} from the site."
+    if key.ivs_arn:
+        if aws.aws_configured() or client is not None:
+            client = client or _client()
+            try:
+                client.delete_playback_key_pair(arn=key.ivs_arn)
+            except Exception as exc:
+                if _aws_code(exc) != "ResourceNotFoundException":
+                    raise RotationError(f"IVS refused the deletion: {_aws_error(exc)}") from None
+            note = f"Deleted {key.name} from IVS and from the site."
+        else:
+            note += f" Delete it in IVS too: {delete_command(key)}"
+    key.delete()
+    keys.forget_cached_keys()
+    return note
+
+
+def _client():
+    if not aws.aws_configured():
+        raise RotationError("AWS is not configured (set IVS_AWS_REGION); use the aws CLI command instead.")
+    return aws.ivs_client()
+
+
+def _aws_code(exc) -> str:
+    return getattr(exc, "response", {}).get("Error", {}).get("Code", "")
+
+
+def _aws_error(exc) -> str:
+    error = getattr(exc, "response", {}).get("Error", {})
+    if error:
+        return f"{error.get('Code', 'Error')}: {error.get('Message', '')}".strip()
+    return f"{type(exc).__name__}: {exc}"

@@ -1,0 +1,99 @@
+"""Rotate the playback key: generate (and import) a new pair, switch signing to it, delete the old one."""
+
+import shlex
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from viewers import aws, keyrotation, tokens
+from viewers.management.commands.ivs_keygen import _check_target, _write_new
+from viewers.models import PlaybackKey
+
+
+class Command(BaseCommand):
+    help = (
+        "Playback key rotation in three steps. `generate PATH`: new key pair, private half to PATH (0600), public "
+        "half registered and imported into IVS when AWS is configured. Deploy it (IVS_PLAYBACK_PRIVATE_KEY_FILE) "
+        "and restart, then `activate`: record the configured key as the signing key. `delete NAME`: remove an "
+        "old key from IVS and the site, allowed one token TTL after it stopped signing. `status` lists the keys."
+    )
+    requires_system_checks = []  # rotating is how one fixes what the key checks complain about
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="step", required=True)
+        generate = sub.add_parser("generate", help="Make a new key pair.")
+        generate.add_argument("path", help="Where to write the private key; the file must not exist yet.")
+        generate.add_argument("--name", help="Key pair name in IVS and here (default: site-<date>-<time>).")
+        generate.add_argument("--no-import", action="store_true", help="Do not import into IVS even if configured.")
+        sub.add_parser("activate", help="Make the configured private key's public half the signing key.")
+        delete = sub.add_parser("delete", help="Delete an old key pair from IVS and the site.")
+        delete.add_argument("name")
+        sub.add_parser("status", help="List the registered keys and when old ones may be deleted.")
+
+    def handle(self, *args, step, **options):
+        try:
+            getattr(self, f"_{step}")(**options)
+        except keyrotation.RotationError as exc:
+            raise CommandError(str(exc)) from None
+
+    def _generate(self, path, name, no_import, **options):
+        private_path = Path(path).expanduser().absolute()
+        public_path = private_path.with_name(private_path.name + ".pub.pem")
+        _check_target(private_path)
+        _check_target(public_path)
+        private, key = keyrotation.generate(name or keyrotation.default_name())
+        try:
+            _write_new(private_path, tokens.private_key_pem(private), 0o600)
+            _write_new(public_path, key.public_key_pem.encode(), 0o644)
+        except CommandError:
+            private_path.unlink(missing_ok=True)
+            key.delete()
+            raise
+        self.stdout.write(f"Registered {key.name} ({key.fingerprint}); private key written to {private_path} (0600).")
+        if aws.aws_configured() and not no_import:
+            keyrotation.import_into_ivs(key)
+            self.stdout.write(f"Imported into IVS: {key.ivs_arn} (fingerprint {key.ivs_fingerprint}).")
+        else:
+            self.stdout.write("Import the public key into IVS:\n  " + keyrotation.import_command(key, str(public_path)))
+            self.stdout.write("then paste the returned ARN into the key's admin page.")
+        self.stdout.write(
+            "Next: set IVS_PLAYBACK_PRIVATE_KEY_FILE=" + shlex.quote(str(private_path)) + ", restart the site, and "
+            "run `manage.py ivs_rotate_key activate`."
+        )
+        self._warn_about_limit()
+
+    def _activate(self, **options):
+        fingerprint = keyrotation.configured_fingerprint()
+        key = PlaybackKey.objects.filter(fingerprint=fingerprint).first() if fingerprint else None
+        if key is None:
+            raise CommandError("The configured private key matches no registered key; register its public half first.")
+        previous = list(PlaybackKey.objects.filter(is_signing=True).exclude(pk=key.pk))
+        keyrotation.make_signing(key)
+        self.stdout.write(f"{key.name} is now the signing key.")
+        for old in previous:
+            old.refresh_from_db()
+            when = keyrotation.deletable_at(old)
+            self.stdout.write(f"{old.name} stopped signing; it may be deleted after {when:%Y-%m-%d %H:%M:%S %Z}.")
+
+    def _delete(self, name, **options):
+        key = PlaybackKey.objects.filter(name=name).first()
+        if key is None:
+            raise CommandError(f"No playback key named {name!r}.")
+        self.stdout.write(keyrotation.retire(key))
+
+    def _status(self, **options):
+        for key in PlaybackKey.objects.all():
+            if key.is_signing:
+                state = "signing"
+            elif keyrotation.can_delete(key):
+                state = "may be deleted"
+            else:
+                state = f"deletable after {keyrotation.deletable_at(key):%Y-%m-%d %H:%M:%S}"
+            active = "active" if key.is_active else "inactive"
+            self.stdout.write(f"{key.name:<28} {key.fingerprint}  {active:<8} {state}  {key.ivs_arn or 'not imported'}")
+        self._warn_about_limit()
+
+    def _warn_about_limit(self):
+        active = PlaybackKey.objects.filter(is_active=True).count()
+        if active > keyrotation.IVS_KEY_LIMIT:
+            self.stdout.write(self.style.WARNING(f"{active} active keys: IVS holds at most 3 per region."))
