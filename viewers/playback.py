@@ -1,6 +1,5 @@
 """Issuing playback: the one place a token is minted for a viewer, audited, and counted against the device limit."""
 
-import ipaddress
 import time
 import uuid
 from dataclasses import dataclass
@@ -11,6 +10,7 @@ from django.db import transaction
 
 from viewers import keys, revocation, tokens
 from viewers.access import AccessDecision
+from viewers.client import client_ip
 from viewers.models import SessionEnd, TokenAudit, User
 
 
@@ -53,7 +53,7 @@ def _mint_audited(signing_key, user, channel, decision, request, purpose):
         max_resolution=decision.max_resolution or "",
         issued_at=datetime.fromtimestamp(now, UTC),
         expires_at=datetime.fromtimestamp(now + ttl, UTC),
-        client_ip=_client_ip(request),
+        client_ip=client_ip(request),
         user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
         purpose=purpose,
     )
@@ -84,14 +84,3 @@ def _stop_screens_beyond_limit(user, channel, *, keep, newest):
         revocation.revoke_sessions(
             user_id=user.pk, channel=channel, reason=SessionEnd.SUPERSEDED, through_version=open_ids[0]
         )
-
-
-def _client_ip(request) -> str | None:
-    address = request.META.get("REMOTE_ADDR", "")
-    # Behind a load balancer, the last X-Forwarded-For hop is the one our proxy added.
-    if settings.TRUST_X_FORWARDED_FOR and request.META.get("HTTP_X_FORWARDED_FOR"):
-        address = request.META["HTTP_X_FORWARDED_FOR"].split(",")[-1].strip()
-    try:
-        return str(ipaddress.ip_address(address))
-    except ValueError:
-        return None

@@ -26,6 +26,8 @@ from django.core.exceptions import PermissionDenied
 from django.dispatch import receiver
 from django.shortcuts import render
 
+from viewers.client import client_ip
+
 logger = logging.getLogger("viewers.throttle")
 
 
@@ -45,16 +47,10 @@ class Lockout:
 
 def client_address(request) -> str | None:
     """The client's address, or its /64 for IPv6 (one host usually holds the whole /64)."""
-    if request is None:
+    address = client_ip(request) if request is not None else None
+    if address is None:
         return None
-    address = request.META.get("REMOTE_ADDR", "")
-    # Behind a load balancer, the last X-Forwarded-For hop is the one our proxy added.
-    if settings.TRUST_X_FORWARDED_FOR and request.META.get("HTTP_X_FORWARDED_FOR"):
-        address = request.META["HTTP_X_FORWARDED_FOR"].split(",")[-1].strip()
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return None
+    ip = ipaddress.ip_address(address)
     if ip.version == 6:
         if ip.ipv4_mapped:
             return str(ip.ipv4_mapped)

@@ -220,7 +220,8 @@ class Cluster:
         import psycopg
 
         with psycopg.connect(DATABASE_URL, connect_timeout=5) as conn:
-            return conn.execute(query, params).fetchall()
+            cursor = conn.execute(query, params)
+            return cursor.fetchall() if cursor.description else cursor.rowcount
 
     def server(self, name: str, port: int, **overrides) -> Server:
         return Server(name, port, base_env(self.tmp, self.key_file, port, **overrides), self.tmp)
@@ -239,6 +240,7 @@ for i in range({viewers}):
     Entitlement.objects.create(user=user, channel=channel)
 User.objects.create_user("stranger", password="{password}")
 User.objects.create_user("victim", password="{password}")
+User.objects.create_superuser("ops-admin", "ops@example.com", password="{password}")
 """
 
 

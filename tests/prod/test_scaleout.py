@@ -6,9 +6,7 @@ Bounded: a fixed number of requests, every request with a 15 s timeout, the whol
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
-
-from tests.prod.conftest import LOGIN_FAILURES, REFRESH_PER_MINUTE, VIEWERS, Browser, path_of
+from tests.prod.conftest import CHANNEL, LOGIN_FAILURES, REFRESH_PER_MINUTE, VIEWERS, Browser, path_of
 
 PAGE_LOADS = 120
 THREADS = 6
@@ -86,17 +84,65 @@ def test_login_lockout_is_shared(cluster):
         assert Browser(server).login("victim") == 429  # the right password too
 
 
-@pytest.mark.skip(reason="lead (issue #4): revoke on A, then assert B's next page/refresh and the origin refuse")
 def test_revocation_on_one_server_is_honoured_by_the_other(cluster):
-    """Sketch: browser.login on A; status, claims, url = browser.watch(); revoke through A (admin action or
-    viewers.revocation via `manage.py shell`); then assert cluster.sql(...) shows the Revocation row, B refuses a
-    refresh for the ended session, and the local origin on B refuses the session's variant playlist."""
+    viewer = Browser(cluster.a)
+    viewer.login("viewer3")
+    _, claims, url = viewer.watch()
+    # The player opens its session at the local origin through B and starts fetching the variant playlist.
+    player = Browser(cluster.b)
+    status, _, playlist = player.send("GET", path_of(url))
+    assert status == 200
+    variant = next(line for line in playlist.splitlines() if line and not line.startswith("#"))
+    assert player.send("GET", variant)[0] == 200
+
+    (entitlement,) = cluster.sql(
+        "SELECT e.id FROM viewers_entitlement e JOIN viewers_user u ON u.id = e.user_id WHERE u.username = %s",
+        ("viewer3",),
+    )
+    admin = Browser(cluster.a)
+    assert admin.login("ops-admin") == 302
+    admin.send("GET", "/admin/viewers/entitlement/")
+    action = {"action": "revoke", "_selected_action": entitlement[0], "apply": "yes"}
+    assert admin.csrf_post("/admin/viewers/entitlement/", action)[0] == 302
+
+    assert cluster.sql("SELECT status FROM viewers_revocation WHERE viewer_id = %s", (claims["aws:viewer-id"],)) == [
+        ("done",)
+    ]
+    assert player.send("GET", variant)[0] == 403  # B's origin stops the running stream
+    assert viewer.on(cluster.b).watch()[0] == 403  # B issues no new page
+    assert viewer.on(cluster.b).refresh() == 403  # nor a refreshed token
 
 
-@pytest.mark.skip(reason="lead (issue #4): set Channel.max_devices, watch on A and B, assert the older is ended")
 def test_device_limits_hold_across_servers(cluster):
-    """Sketch: cluster.sql('UPDATE viewers_channel SET max_devices = 1 ...'); two Browsers for one user on A and
-    B; after the second watch(), the first session's TokenAudit row has end_reason 'superseded'."""
+    assert cluster.sql("UPDATE viewers_channel SET max_devices = 1 WHERE slug = %s", (CHANNEL,)) == 1
+    try:
+        first, second = Browser(cluster.a), Browser(cluster.b)
+        first.login("viewer4")
+        second.login("viewer4")
+        old = first.watch()[1]["aws:viewer-session-version"]
+        new = second.watch()[1]["aws:viewer-session-version"]
+        rows = dict(cluster.sql("SELECT id, end_reason FROM viewers_tokenaudit WHERE id = ANY(%s)", ([old, new],)))
+        assert rows == {old: "superseded", new: ""}
+        # The old screen, asking either server for a new token, is told it lost to the other screen.
+        status, _, body = first.on(cluster.b).csrf_post(f"/channels/{CHANNEL}/playback", {"session": old})
+        assert status == 409 and "another of your devices" in body
+
+        # Eight screens of one viewer start at once, spread over both servers: one stays open.
+        screens = []
+        for i in range(8):
+            screen = Browser(cluster.a if i % 2 else cluster.b)
+            screen.login("viewer5")
+            screens.append(screen)
+        with ThreadPoolExecutor(8) as pool:
+            statuses = [status for status, _, _ in pool.map(lambda screen: screen.watch(), screens)]
+        assert statuses == [200] * 8
+        open_sessions = cluster.sql(
+            "SELECT count(*) FROM viewers_tokenaudit a JOIN viewers_user u ON u.id = a.user_id "
+            "WHERE u.username = 'viewer5' AND a.ended_at IS NULL"
+        )
+        assert open_sessions == [(1,)]
+    finally:
+        cluster.sql("UPDATE viewers_channel SET max_devices = NULL WHERE slug = %s", (CHANNEL,))
 
 
 def test_no_token_or_session_id_in_either_servers_log(cluster):
