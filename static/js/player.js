@@ -105,9 +105,12 @@
   function stateForError(err) {
     var code = err && (err.code || err.statusCode);
     var type = err && err.type;
-    if (code === 403 || type === "ErrorAuthorization") return "unauthorized";
-    if (code === 404 || type === "ErrorNotAvailable") return "offline";
+    // The HTTP status decides first: the player reports a 429 as ErrorNotAvailable, like a 404.
+    if (code === 403) return "unauthorized";
     if (code === 429) return "viewer_limit";
+    if (code === 404) return "offline";
+    if (type === "ErrorAuthorization") return "unauthorized";
+    if (type === "ErrorNotAvailable") return "offline";
     if (type === "ErrorNetwork" || type === "ErrorNetworkIO" || type === "ErrorTimeout") return "network";
     return "error";
   }

@@ -98,3 +98,19 @@ def test_the_page_says_so_when_the_channel_is_offline(context, live_server, view
     login(page, live_server, "viewer", "watch-it-now", "/channels/e2e-event/")
     page.wait_for_selector("#player-status[data-state=offline]", timeout=20_000)
     assert "offline" in page.inner_text("#player-status")
+
+
+def test_the_page_says_so_when_the_channel_is_at_its_viewer_limit(context, live_server, viewer):
+    # The local origin has no viewer limit; answer the playlist the way IVS does at its limit.
+    context.route(
+        "**/ivs/api/video/v1/**",
+        lambda route: route.fulfill(
+            status=429,
+            content_type="application/json",
+            body='[{"error": "Too many viewers", "error_code": "concurrent_viewer_limit", "type": "error"}]',
+        ),
+    )
+    page = context.new_page()
+    login(page, live_server, "viewer", "watch-it-now", "/channels/e2e-event/")
+    page.wait_for_selector("#player-status[data-state=viewer_limit]", timeout=20_000)
+    assert "viewer limit" in page.inner_text("#player-status")

@@ -1,0 +1,107 @@
+"""manage.py demo and ivs_verify, through call_command."""
+
+import time
+import uuid
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from localivs import state
+from tests.conftest import PRIVATE_ARN, playback_url_for
+from viewers import tokens
+from viewers.models import Channel, Entitlement, PlaybackKey, User
+
+pytestmark = pytest.mark.django_db
+
+
+class TestDemo:
+    def test_it_refuses_without_debug(self, settings):
+        settings.DEBUG = False
+        with pytest.raises(CommandError, match="DEBUG"):
+            call_command("demo")
+        assert not User.objects.exists()
+
+    def test_it_seeds_everything_once_and_prints_the_logins(self, settings, capsys):
+        settings.DEBUG = True
+        call_command("demo", "--origin", "http://127.0.0.1:8123")
+        call_command("demo", "--origin", "http://127.0.0.1:8123")  # idempotent
+        out = capsys.readouterr().out
+        assert "viewer " in out and "stranger" in out and "watch-the-demo" in out
+        assert User.objects.count() == 4
+        assert Channel.objects.count() == 2
+        assert Entitlement.objects.count() == 2
+        assert PlaybackKey.objects.get().is_signing
+        event = Channel.objects.get(slug="demo-event")
+        assert event.is_private and event.playback_url.startswith("http://127.0.0.1:8123/ivs/api/video/v1/")
+        assert User.objects.get(username="admin").is_superuser
+
+    def test_the_demo_viewer_gets_a_token_the_local_origin_accepts(self, settings, client):
+        settings.DEBUG = True
+        call_command("demo", "--origin", "http://127.0.0.1:8000")
+        client.login(username="viewer", password="watch-the-demo")
+        page = client.get("/channels/demo-event/").content.decode()
+        url = page.split('"playbackUrl": "')[1].split('"')[0]
+        assert client.get(url.replace("http://127.0.0.1:8000", "")).status_code == 200
+
+
+@pytest.fixture
+def channel(db, registered_key):
+    return Channel.objects.create(
+        name="Main Event", slug="main-event", arn=PRIVATE_ARN, playback_url=playback_url_for(PRIVATE_ARN)
+    )
+
+
+def mint(signing_key, **overrides):
+    kwargs = dict(channel_arn=PRIVATE_ARN, now=int(time.time()), ttl=300, viewer_id="v1", session_version=3)
+    kwargs.update(overrides)
+    return tokens.mint(signing_key, **kwargs).token
+
+
+class TestVerify:
+    def test_a_good_url_is_valid_and_names_its_key(self, channel, signing_key, registered_key, capsys):
+        call_command("ivs_verify", tokens.with_token(channel.playback_url, mint(signing_key)))
+        out = capsys.readouterr().out
+        assert '"aws:channel-arn": "' + PRIVATE_ARN in out
+        assert f"Verified by key: {registered_key.fingerprint}" in out
+        assert "Verdict: VALID" in out
+
+    @pytest.mark.parametrize(
+        "overrides, code",
+        [
+            ({"now": int(time.time()) - 600}, "expired"),
+            ({"channel_arn": PRIVATE_ARN.replace("MainEvent01", "Other")}, "channel_mismatch"),
+        ],
+    )
+    def test_a_bad_token_gets_its_reason(self, channel, signing_key, capsys, overrides, code):
+        with pytest.raises(CommandError, match=rf"REJECTED \({code}\)"):
+            call_command("ivs_verify", mint(signing_key, **overrides), "--channel", "main-event")
+
+    def test_an_unregistered_key_is_named_as_the_problem(self, channel):
+        with pytest.raises(CommandError, match=r"\(signature\)"):
+            call_command("ivs_verify", mint(tokens.generate_private_key()), "--channel", "main-event")
+
+    def test_a_revoked_session_is_reported(self, channel, signing_key):
+        state.start_viewer_session_revocation(PRIVATE_ARN, "v1", 3)
+        with pytest.raises(CommandError, match=r"\(revoked\)"):
+            call_command("ivs_verify", mint(signing_key), "--channel", "main-event")
+
+    def test_it_never_spends_a_single_use_token_but_reports_a_spent_one(self, channel, signing_key):
+        single = mint(signing_key, single_use_uuid=str(uuid.uuid4()))
+        call_command("ivs_verify", single, "--channel", "main-event")
+        call_command("ivs_verify", single, "--channel", "main-event")  # still valid: nothing was spent
+        state.claim_single_use(tokens.decode_unverified(single)[1]["aws:single-use-uuid"], int(time.time()) + 60)
+        with pytest.raises(CommandError, match="single_use_reused"):
+            call_command("ivs_verify", single, "--channel", "main-event")
+
+    @pytest.mark.parametrize("junk", ["garbage", "https://example.com/x.m3u8", "https://example.com/x.m3u8?token="])
+    def test_junk_input_gets_a_clear_error(self, channel, junk):
+        with pytest.raises(CommandError):
+            call_command("ivs_verify", junk)
+
+    def test_an_unknown_channel_slug_is_an_error(self, channel, signing_key):
+        with pytest.raises(CommandError, match="No channel"):
+            call_command("ivs_verify", mint(signing_key), "--channel", "nope")
+
+    def test_without_a_channel_it_says_the_arn_was_not_checked(self, channel, signing_key, capsys):
+        call_command("ivs_verify", mint(signing_key))
+        assert "the ARN is not checked" in capsys.readouterr().out
