@@ -3,9 +3,10 @@
 Chromium (Playwright, /usr/bin/chromium) reaches the app server through a loopback delay proxy that
 holds every chunk 25 ms in each direction and each new connection 50 ms (a TCP handshake): 50 ms of
 round trip for everything the page, the player's worker and the refresh request send. A proxy rather
-than DevTools network emulation because the IVS player fetches playlists from a web worker, which the
-page's emulation does not cover. The clock: from just before `page.goto` to the moment the proxy sees
-the request whose path contains /ivs/api/video/v1/ (the browser's send time, before the delay).
+than DevTools network emulation so that the IVS player's web worker, which requests the playlists, is
+delayed exactly like the page, whatever DevTools applies to workers. The clock: from just before
+`page.goto` to the moment the proxy sees the request whose path contains /ivs/api/video/v1/ (the
+browser's send time, before the delay).
 """
 
 import asyncio
@@ -92,23 +93,42 @@ class DelayProxy:
         await sender
 
 
-def time_to_playlist(browser, base_url: str, path: str, session: str, proxy: DelayProxy, timeout: float = 20) -> float:
-    """Seconds from navigation start to the first multivariant playlist request, in a fresh context."""
+# When did the page hold its playback URL? Embedded: when the page's HTML had arrived. Fetched: when the refresh
+# endpoint's response had. Both in the browser's own clock, milliseconds from navigation start.
+URL_READY_JS = """() => {
+  const refresh = performance.getEntriesByType("resource").find((e) => e.name.includes("/playback"));
+  return refresh ? refresh.responseEnd : performance.getEntriesByType("navigation")[0].responseEnd;
+}"""
+
+
+def time_to_playlist(browser, base_url: str, path: str, session: str, proxy: DelayProxy, timeout: float = 20):
+    """Two visits of `path` in a fresh context: [(seconds to the first playlist request, seconds to the token)].
+
+    Cold: nothing cached. Warm: the same page again in a new tab of that context, with the player bundle and its
+    worker in the browser's cache (a viewer coming back, or opening a second event).
+    """
     context = browser.new_context()
     try:
         context.add_cookies([{"name": "sessionid", "value": session, "url": base_url}])
-        page = context.new_page()
+        return [_one_visit(context, base_url + path, proxy, timeout) for _ in range(2)]
+    finally:
+        context.close()
+
+
+def _one_visit(context, url: str, proxy: DelayProxy, timeout: float) -> tuple[float, float]:
+    page = context.new_page()
+    try:
         seen_before = len(proxy.playlist_seen)
         started = time.monotonic()
-        page.goto(base_url + path, wait_until="commit")
+        page.goto(url, wait_until="commit")
         deadline = started + timeout
         while len(proxy.playlist_seen) == seen_before:
             if time.monotonic() > deadline:
-                raise RuntimeError(f"no playlist request within {timeout:.0f} s from {path}")
+                raise RuntimeError(f"no playlist request within {timeout:.0f} s from {url}")
             page.wait_for_timeout(10)
-        return proxy.playlist_seen[seen_before] - started
+        return proxy.playlist_seen[seen_before] - started, page.evaluate(URL_READY_JS) / 1000
     finally:
-        context.close()
+        page.close()
 
 
 def launch(playwright):

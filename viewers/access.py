@@ -5,9 +5,11 @@ entitlement, directly or through a group, that is not revoked and whose window
 contains now. Public channels are open to everyone. Staff get nothing implicitly.
 """
 
+import functools
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
+from django.db import connections, router
 from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
 
@@ -54,8 +56,6 @@ class AccessDecision:
 
 def decide(user, channel, now: datetime | None = None) -> AccessDecision:
     """May `user` watch `channel` at `now`? One query at most."""
-    from viewers.models import Entitlement
-
     now = now or timezone.now()
     if not channel.is_private:
         return AccessDecision(True, "public", "This channel is public.")
@@ -64,19 +64,67 @@ def decide(user, channel, now: datetime | None = None) -> AccessDecision:
     if not user.is_active:
         return AccessDecision(False, "inactive", "Your account is not active.")
 
-    rows = list(
-        _held_by(
-            user,
-            Entitlement.objects.filter(channel=channel)
-            .annotate(is_current=ExpressionWrapper(current_entitlement_q(now), output_field=BooleanField()))
-            .values("is_current", "revoked_at", "starts_at", "ends_at", "max_resolution"),
-        )
-    )
+    rows = _decision_rows(user.pk, channel.pk, now)
     current = [row for row in rows if row["is_current"]]
     if current:
         best = max((row["max_resolution"] for row in current), key=_GENEROSITY.__getitem__)
         return AccessDecision(True, "entitled", "You have access.", max_resolution=best or None)
     return _explain_denial(rows, now)
+
+
+def _decision_query(user, channel, now: datetime):
+    """The entitlements `user` holds on `channel`, each marked current or not at `now`: decide()'s one query."""
+    from viewers.models import Entitlement
+
+    return _held_by(
+        user,
+        Entitlement.objects.filter(channel=channel)
+        .annotate(is_current=ExpressionWrapper(current_entitlement_q(now), output_field=BooleanField()))
+        .values("is_current", "revoked_at", "starts_at", "ends_at", "max_resolution"),
+    )
+
+
+# Building and compiling _decision_query() through the ORM (a UNION ALL of two lookups with an annotation) cost
+# about 1.1 ms of CPU per player page, seven times what PostgreSQL takes to run it, and the player page's largest
+# item after the session and user (bench/run.py, docs/BENCHMARKS.md). So it is compiled once per process and
+# database, with placeholder values, and each call binds the real ones: same SQL, same single query, same
+# converters; the ORM expression above stays the one definition of it.
+_PLACEHOLDER_USER, _PLACEHOLDER_CHANNEL = -7_000_001, -7_000_002
+_PLACEHOLDER_NOW = datetime(1901, 2, 3, 4, 5, 6, 789, tzinfo=UTC)
+
+
+@functools.lru_cache(maxsize=8)
+def _compiled_decision_query(alias: str):
+    from viewers.models import Channel, User
+
+    connection = connections[alias]
+    queryset = _decision_query(User(pk=_PLACEHOLDER_USER), Channel(pk=_PLACEHOLDER_CHANNEL), _PLACEHOLDER_NOW)
+    compiler = queryset.query.get_compiler(alias)
+    sql, params = compiler.as_sql()
+    placeholders = {
+        _PLACEHOLDER_USER: "user",
+        _PLACEHOLDER_CHANNEL: "channel",
+        connection.ops.adapt_datetimefield_value(_PLACEHOLDER_NOW): "now",
+    }
+    roles = tuple(placeholders[param] for param in params)  # KeyError: a parameter we could not rebind
+    converters = compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]])
+    return compiler, sql, roles, converters
+
+
+def _decision_rows(user_id: int, channel_id: int, now: datetime) -> list[dict]:
+    from viewers.models import Entitlement
+
+    alias = router.db_for_read(Entitlement)
+    compiler, sql, roles, converters = _compiled_decision_query(alias)
+    connection = connections[alias]
+    values = {"user": user_id, "channel": channel_id, "now": connection.ops.adapt_datetimefield_value(now)}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [values[role] for role in roles])
+        names = [column[0] for column in cursor.description]
+        rows = cursor.fetchall()
+    if converters:
+        rows = compiler.apply_converters(rows, converters)
+    return [dict(zip(names, row, strict=True)) for row in rows]
 
 
 def _explain_denial(rows, now: datetime) -> AccessDecision:
