@@ -78,6 +78,7 @@ test-prod: $(BIN)/.installed player services collectstatic
 # Benchmarks (issue #7): every figure side by side in one run, rewritten into docs/BENCHMARKS.md. Uses its own
 # databases (ivs_bench_*: the seeded one is kept between runs) and Redis database 5; bounded at 10 minutes.
 bench: $(BIN)/.installed player services collectstatic
+	ops/debian-packages wrk chromium
 	timeout --kill-after=20 600 $(BIN)/python bench/run.py
 
 lint:
