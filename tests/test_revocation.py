@@ -57,17 +57,18 @@ def throttled(ivs, method):
     ivs.add_client_error(method, service_error_code="ThrottlingException", http_status_code=429)
 
 
+def admin_action(admin_client, action, entitlement):
+    """Run an entitlement list action through its confirmation page, as an admin would."""
+    data = {"action": action, "_selected_action": [entitlement.pk], "apply": "yes"}
+    return admin_client.post("/admin/viewers/entitlement/", data)
+
+
 class TestWhatTriggersARevocation:
     def test_the_admin_revoke_action_stops_the_viewers_session(self, client, admin_client, alice, ivs, on_commit):
         version = watch(client, alice)
         expect_single(ivs, alice, version)
         entitlement = Entitlement.objects.get(user=alice)
-        on_commit(
-            lambda: admin_client.post(
-                "/admin/viewers/entitlement/",
-                {"action": "revoke", "_selected_action": [entitlement.pk], "apply": "yes"},
-            )
-        )
+        on_commit(lambda: admin_action(admin_client, "revoke", entitlement))
         assert Revocation.objects.get().status == "done"
         assert TokenAudit.objects.get(pk=version).end_reason == "revoked"
 
@@ -75,12 +76,7 @@ class TestWhatTriggersARevocation:
         version = watch(client, alice)
         expect_single(ivs, alice, version)
         entitlement = Entitlement.objects.get(user=alice)
-        on_commit(
-            lambda: admin_client.post(
-                "/admin/viewers/entitlement/",
-                {"action": "end_now", "_selected_action": [entitlement.pk], "apply": "yes"},
-            )
-        )
+        on_commit(lambda: admin_action(admin_client, "end_now", entitlement))
         assert Revocation.objects.get().status == "done"
         assert Entitlement.objects.get().ends_at is not None
 
