@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from http.cookies import SimpleCookie
 
 _CONFIG = re.compile(r'<script id="player-config" type="application/json">(.*?)</script>', re.S)
+_CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 
 
 def request(port, method, path, cookies, body=None, headers=None, timeout=30):
@@ -48,6 +49,7 @@ def fetched(port, slug, session):
     if status != 200 or not match:
         return 1, False
     config = json.loads(match.group(1))
+    csrf = _CSRF.search(body)
     cookies.update(set_cookies)
     status, body, _ = request(
         port,
@@ -56,7 +58,7 @@ def fetched(port, slug, session):
         cookies,
         body="",
         headers={
-            "X-CSRFToken": config["csrfToken"],
+            "X-CSRFToken": csrf.group(1) if csrf else "",
             "Content-Type": "application/x-www-form-urlencoded",
             "Accept": "application/json",
         },

@@ -4,7 +4,6 @@ import time
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import JsonResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
@@ -51,7 +50,6 @@ def player_page_config(request, channel, decision, issued):
     player_config = {
         **playback_json,
         "refreshUrl": reverse("channel-playback", args=[channel.slug]) if channel.is_private else None,
-        "csrfToken": get_token(request),
         "wasmWorker": settings.IVS_PLAYER_WASM_WORKER_URL or None,
         "wasmBinary": settings.IVS_PLAYER_WASM_BINARY_URL or None,
     }

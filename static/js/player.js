@@ -11,6 +11,7 @@
   var video = document.getElementById("video");
   var statusBox = document.getElementById("player-status");
   var actionButton = document.getElementById("player-action");
+  var csrfToken = document.querySelector('meta[name="csrf-token"]').content;
 
   var MESSAGES = {
     loading: "Loading the stream…",
@@ -59,7 +60,7 @@
     return fetch(config.refreshUrl, {
       method: "POST",
       credentials: "same-origin",
-      headers: { "X-CSRFToken": config.csrfToken, "Accept": "application/json" },
+      headers: { "X-CSRFToken": csrfToken, "Accept": "application/json" },
       body: body
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
