@@ -41,6 +41,7 @@ def test_an_entitled_viewer_logs_in_and_the_video_plays(context, live_server, vi
     }
     assert PlaybackSession.objects.get().viewer_id == viewer.viewer_id
     assert page.get_attribute("#player-status", "data-state") == "playing"
+    assert not page.is_visible("#player-action") and not page.is_visible("#player-status")
 
 
 def test_an_sd_viewer_gets_only_the_sd_rendition(context, live_server, e2e_channel):
