@@ -21,12 +21,6 @@ AUDITS = "/admin/viewers/tokenaudit/"
 
 
 @pytest.fixture
-def admin_client(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
-
-@pytest.fixture
 def audit(alice, private_channel, now):
     return TokenAudit.objects.create(
         user=alice,

@@ -14,12 +14,6 @@ ENTITLEMENTS = "/admin/viewers/entitlement/"
 AUDITS = "/admin/viewers/tokenaudit/"
 
 
-@pytest.fixture
-def admin_client(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
-
 def read_csv(response):
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
