@@ -29,9 +29,9 @@ def current_entitlement_q(now: datetime) -> Q:
 def _held_by(user, entitlements):
     """Of `entitlements` (a filtered values() queryset), those the user holds directly or through a group.
 
-    A UNION ALL of two lookups rather than Entitlement.objects.for_user()'s single OR: PostgreSQL serves
-    each half from its (user, channel) or (group, channel) index, but "user = X OR group IN (subquery)"
-    makes it read every entitlement of the channel, or of the site (docs/EXPLAIN.md).
+    A UNION ALL of two lookups rather than one "user = X OR group IN (…)": PostgreSQL serves each half
+    from its (user, channel) or (group, channel) index, but the OR makes it read every entitlement of
+    the channel, or of the site (docs/EXPLAIN.md).
     """
     return entitlements.filter(user=user).union(entitlements.filter(group__in=user.groups.all()), all=True)
 
@@ -127,16 +127,27 @@ def _decision_rows(user_id: int, channel_id: int, now: datetime) -> list[dict]:
     return [dict(zip(names, row, strict=True)) for row in rows]
 
 
+def entitlement_state(revoked_at, starts_at, ends_at, now: datetime) -> str:
+    """One entitlement's window at `now`: "revoked", "upcoming", "ended" or "active" (the admin's label too)."""
+    if revoked_at:
+        return "revoked"
+    if starts_at and starts_at > now:
+        return "upcoming"
+    if ends_at and ends_at <= now:
+        return "ended"
+    return "active"
+
+
 def _explain_denial(rows, now: datetime) -> AccessDecision:
-    live = [row for row in rows if row["revoked_at"] is None]
-    upcoming = [row["starts_at"] for row in live if row["starts_at"] and row["starts_at"] > now]
-    if upcoming:
-        return AccessDecision(
-            False, "not_started", "Your access to this channel has not started yet.", when=min(upcoming)
-        )
-    ended = [row["ends_at"] for row in live if row["ends_at"] and row["ends_at"] <= now]
-    if ended:
-        return AccessDecision(False, "ended", "Your access to this channel has ended.", when=max(ended))
+    by_state: dict[str, list] = {}
+    for row in rows:
+        by_state.setdefault(entitlement_state(row["revoked_at"], row["starts_at"], row["ends_at"], now), []).append(row)
+    if "upcoming" in by_state:
+        starts = min(row["starts_at"] for row in by_state["upcoming"])
+        return AccessDecision(False, "not_started", "Your access to this channel has not started yet.", when=starts)
+    if "ended" in by_state:
+        ended = max(row["ends_at"] for row in by_state["ended"])
+        return AccessDecision(False, "ended", "Your access to this channel has ended.", when=ended)
     if rows:
         return AccessDecision(False, "revoked", "Your access to this channel has been revoked.")
     return AccessDecision(False, "no_entitlement", "You do not have access to this channel.")

@@ -6,7 +6,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from viewers import admin_views, exports, keyrotation
+from viewers import access, admin_views, exports, keyrotation
 from viewers.invitations import invitation_links
 from viewers.models import Channel, Entitlement, EntitlementImport, Invitation, PlaybackKey, TokenAudit, User
 
@@ -75,7 +75,7 @@ class EntitlementAdmin(admin.ModelAdmin):
 
     @admin.display(description="status")
     def status(self, entitlement):
-        label = exports.entitlement_status(
+        label = access.entitlement_state(
             entitlement.revoked_at, entitlement.starts_at, entitlement.ends_at, timezone.now()
         )
         if label == "revoked":

@@ -6,6 +6,8 @@ from datetime import datetime
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
+from viewers.access import entitlement_state
+
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection, OWASP): emails, notes
 # and user agents come from outside, so such cells get a leading quote, which makes them plain text.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -69,7 +71,7 @@ def entitlement_rows(queryset, now=None):
             row["starts_at"],
             row["ends_at"],
             row["max_resolution"],
-            entitlement_status(row["revoked_at"], row["starts_at"], row["ends_at"], now),
+            entitlement_state(row["revoked_at"], row["starts_at"], row["ends_at"], now),
             row["note"],
             row["created_at"],
             row["created_by__username"],
@@ -94,17 +96,6 @@ ENTITLEMENT_HEADER = [
     "revoked_at",
     "revoked_by",
 ]
-
-
-def entitlement_status(revoked_at, starts_at, ends_at, now) -> str:
-    """The label the admin list shows; the access rule itself lives in viewers.access."""
-    if revoked_at:
-        return "revoked"
-    if starts_at and starts_at > now:
-        return "upcoming"
-    if ends_at and ends_at <= now:
-        return "ended"
-    return "active"
 
 
 AUDIT_FIELDS = (

@@ -91,10 +91,6 @@ class Channel(models.Model):
 
 
 class EntitlementQuerySet(models.QuerySet):
-    def for_user(self, user):
-        """Entitlements held by the user directly or through any of the user's groups."""
-        return self.filter(Q(user=user) | Q(group__in=user.groups.all()))
-
     def current(self, now=None):
         from viewers import access
 
