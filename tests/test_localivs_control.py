@@ -11,14 +11,16 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from django.conf import settings as django_settings
 
 from localivs import shapes
 from localivs.models import PlaybackKeyPair, ViewerRevocation
 from tests.conftest import PRIVATE_ARN, PUBLIC_ARN, playback_url_for
 from tests.test_localivs import open_session, refusal, uris
-from viewers import tokens
-from viewers.models import Channel
+from viewers import aws, revocation, tokens
+from viewers.models import Channel, Revocation, SessionEnd
 
+SQLITE = django_settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
 OTHER_REGION_ARN = PRIVATE_ARN.replace("us-west-2", "eu-west-1")
 UNKNOWN_ARN = PRIVATE_ARN.replace("MainEvent01", "Nope")
 
@@ -58,27 +60,44 @@ def checked():
     return []
 
 
-def make_client(url, checked, region="us-west-2"):
-    client = boto3.client(
-        "ivs",
-        endpoint_url=url + "/ivs",
-        region_name=region,
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-        config=Config(retries={"max_attempts": 1}),
-    )
-
-    def on_answer(http_response, model, **kwargs):
-        check_answer(model.name, http_response.status_code, http_response.headers, http_response.content)
-        checked.append(model.name)
-
-    client.meta.events.register("after-call.ivs", on_answer)
-    return client
+def _close_after_each_answer(request, **kwargs):
+    # Keep-alive would leave the live server's request threads open past the test, holding its shared
+    # in-memory database connection while the fixture tears it down.
+    request.headers["Connection"] = "close"
 
 
 @pytest.fixture
-def ivs(live_server, checked):
-    return make_client(live_server.url, checked)
+def ivs_in(live_server, checked):
+    """ivs_in(region): a boto3 IVS client for the local origin, signing for that region."""
+    clients = []
+
+    def make(region):
+        client = boto3.client(
+            "ivs",
+            endpoint_url=live_server.url + "/ivs",
+            region_name=region,
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+            config=Config(retries={"max_attempts": 1}),
+        )
+
+        def on_answer(http_response, model, **kwargs):
+            check_answer(model.name, http_response.status_code, http_response.headers, http_response.content)
+            checked.append(model.name)
+
+        client.meta.events.register("after-call.ivs", on_answer)
+        client.meta.events.register("request-created.ivs", _close_after_each_answer)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def ivs(ivs_in):
+    return ivs_in("us-west-2")
 
 
 @pytest.fixture
@@ -176,7 +195,7 @@ class TestPlaybackKeyPairs:
         assert error_of(lambda: ivs.delete_playback_key_pair(arn=pair["arn"])) == ("ResourceNotFoundException", 404)
         assert len(checked) == 6
 
-    def test_three_per_region_then_quota_exceeded(self, ivs, live_server, checked, transactional_db):
+    def test_three_per_region_then_quota_exceeded(self, ivs, ivs_in, transactional_db):
         for _ in range(3):
             ivs.import_playback_key_pair(publicKeyMaterial=public_pem())
         fourth = public_pem()
@@ -184,21 +203,21 @@ class TestPlaybackKeyPairs:
             "ServiceQuotaExceededException",
             402,
         )
-        elsewhere = make_client(live_server.url, checked, region="eu-west-1")
+        elsewhere = ivs_in("eu-west-1")
         assert elsewhere.import_playback_key_pair(publicKeyMaterial=fourth)["keyPair"]["arn"].startswith(
             "arn:aws:ivs:eu-west-1:"
         )
         assert PlaybackKeyPair.objects.filter(region="us-west-2").count() == 3
 
-    def test_the_same_key_twice_in_a_region_is_a_conflict(self, ivs, live_server, checked, transactional_db):
+    def test_the_same_key_twice_in_a_region_is_a_conflict(self, ivs, ivs_in, transactional_db):
         pem = public_pem()
         ivs.import_playback_key_pair(publicKeyMaterial=pem)
         assert error_of(lambda: ivs.import_playback_key_pair(publicKeyMaterial=pem)) == ("ConflictException", 409)
-        make_client(live_server.url, checked, region="eu-west-1").import_playback_key_pair(publicKeyMaterial=pem)
+        ivs_in("eu-west-1").import_playback_key_pair(publicKeyMaterial=pem)
 
-    def test_key_pairs_are_per_region(self, ivs, live_server, checked, transactional_db):
+    def test_key_pairs_are_per_region(self, ivs, ivs_in, transactional_db):
         arn = ivs.import_playback_key_pair(publicKeyMaterial=public_pem())["keyPair"]["arn"]
-        elsewhere = make_client(live_server.url, checked, region="eu-west-1")
+        elsewhere = ivs_in("eu-west-1")
         assert elsewhere.list_playback_key_pairs()["keyPairs"] == []
         assert error_of(lambda: elsewhere.get_playback_key_pair(arn=arn)) == ("ResourceNotFoundException", 404)
 
@@ -231,10 +250,10 @@ class TestChannels:
         assert ivs.get_channel(arn=PUBLIC_ARN)["channel"]["authorized"] is False
         assert error_of(lambda: ivs.get_channel(arn=OTHER_REGION_ARN)) == ("ResourceNotFoundException", 404)
 
-    def test_list_channels_lists_the_region_page_by_page(self, ivs, live_server, checked, channels):
+    def test_list_channels_lists_the_region_page_by_page(self, ivs, ivs_in, channels):
         pages = list(ivs.get_paginator("list_channels").paginate(PaginationConfig={"PageSize": 1}))
         assert [[c["arn"] for c in page["channels"]] for page in pages] == [[PRIVATE_ARN], [PUBLIC_ARN]]
-        elsewhere = make_client(live_server.url, checked, region="eu-west-1")
+        elsewhere = ivs_in("eu-west-1")
         assert [c["name"] for c in elsewhere.list_channels()["channels"]] == ["eu-show"]
 
     def test_filters_narrow_the_list_and_exclude_each_other(self, ivs, channels):
@@ -251,5 +270,45 @@ class TestChannels:
         monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "local")
         monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
         monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
-        arns = [c["arn"] for c in boto3.client("ivs").list_channels()["channels"]]
-        assert arns == [PRIVATE_ARN, PUBLIC_ARN]
+        plain = boto3.client("ivs")
+        plain.meta.events.register("request-created.ivs", _close_after_each_answer)
+        try:
+            assert [c["arn"] for c in plain.list_channels()["channels"]] == [PRIVATE_ARN, PUBLIC_ARN]
+        finally:
+            plain.close()
+
+
+class TestTheSitesDelivery:
+    """viewers/revocation.py's own boto3 delivery, pointed at the local origin as `make run` points it."""
+
+    @pytest.fixture
+    def site_points_at_it(self, live_server, settings, monkeypatch, tmp_path):
+        settings.AWS_REGION = "us-west-2"
+        settings.AWS_ENDPOINT_URL_IVS = live_server.url + "/ivs"
+        for name, value in [("AWS_ACCESS_KEY_ID", "local"), ("AWS_SECRET_ACCESS_KEY", "local")]:
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+        monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+        aws._client.cache_clear()  # the site keeps one client per region and endpoint
+        yield
+        aws.ivs_client("us-west-2").close()
+        aws._client.cache_clear()
+
+    @pytest.mark.skipif(
+        SQLITE,
+        reason="on SQLite, deliver_pending() holds a write lock across the boto3 call, which blocks the local origin "
+        "in the same database (in-memory test databases make the outcome depend on test order): PostgreSQL only",
+    )
+    @pytest.mark.parametrize("viewers", [1, 2], ids=["single call", "batch call"])
+    def test_queued_revocations_stop_the_sessions(self, site_points_at_it, client, channel, signing_key, viewers):
+        variants = []
+        for n in range(1, viewers + 1):
+            opened = open_session(client, signing_key, viewer_id=f"viewer-{n}", session_version=n)
+            variants.append(uris(opened.content.decode())[0])
+            Revocation.objects.create(
+                channel=channel, viewer_id=f"viewer-{n}", max_version=n, reason=SessionEnd.REVOKED
+            )
+        report = revocation.deliver_pending(sleep=lambda seconds: None)
+        assert (report.delivered, report.pending, report.failed) == (viewers, 0, 0)
+        for variant in variants:
+            assert refusal(client.get(variant))["error_code"] == "viewer_session_revoked"
