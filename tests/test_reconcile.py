@@ -223,6 +223,21 @@ class TestTheWorker:
         assert DBTaskResult.objects.ready().filter(task_path=revocation.deliver_revocations.module_path).exists()
 
 
+class TestTheAdminShowsTheBacklog:
+    def test_a_stopped_worker_and_its_backlog_are_visible(self, admin_client, alice, private_channel):
+        Revocation.objects.create(channel=private_channel, viewer_id=alice.viewer_id, max_version=1, reason="revoked")
+        page = admin_client.get("/admin/viewers/revocation/").content.decode()
+        assert "1 pending" in page
+        assert "has not reconciled recently" in page
+
+    def test_a_running_worker_is_reported_as_such(self, admin_client, worker):
+        reconcile.schedule(delay=0)
+        worker()
+        page = admin_client.get("/admin/viewers/revocation/").content.decode()
+        assert "Nothing pending" in page
+        assert "last compared open sessions with the access rule" in page
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_runs_queue_each_revocation_once(private_channel):

@@ -68,8 +68,9 @@ def end_and_queue(sessions, *, reason, now=None) -> int:
         )
         if not claimed:
             return 0
-        for start in range(0, len(claimed), 1000):
-            chunk = [pk for pk, _, _ in claimed[start : start + 1000]]
+        # Bounded IN lists (SQLite allows 32,766 parameters): one UPDATE for up to 10,000 sessions.
+        for start in range(0, len(claimed), 10_000):
+            chunk = [pk for pk, _, _ in claimed[start : start + 10_000]]
             TokenAudit.objects.filter(pk__in=chunk).update(ended_at=now, end_reason=reason)
         newest: dict[tuple[int, str], int] = {}
         for pk, channel_id, viewer_id in claimed:
