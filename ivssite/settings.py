@@ -201,6 +201,17 @@ IVS_PLAYER_WASM_BINARY_URL = env.str("IVS_PLAYER_WASM_BINARY_URL", default="")
 # AWS region of the IVS channels (key import, channel sync, revocation). Empty: the site does not
 # call AWS. Credentials come from boto3's standard chain (env vars, ~/.aws, instance/task role).
 AWS_REGION = env.str("IVS_AWS_REGION", default="") or env.str("AWS_REGION", default="")
+# Every region the site reads channels from (channel sync) and imports playback keys into. Empty: the
+# regions of the existing channels and AWS_REGION.
+IVS_REGIONS = env.list("IVS_REGIONS", default=[])
+
+# --- Country rules (README "Country rules"): where the viewer's country comes from.
+# A header set by the trusted proxy or CDN (CloudFront-Viewer-Country, CF-IPCountry…); read only when
+# TRUST_X_FORWARDED_FOR is on, since anyone can send it to a site that is not behind that proxy.
+IVS_COUNTRY_HEADER = env.str("IVS_COUNTRY_HEADER", default="")
+# A MaxMind country (or city) database file, GeoLite2-Country.mmdb or GeoIP2-Country.mmdb: the operator's
+# own copy, never downloaded by the site. Used when the header is not configured or not present.
+IVS_COUNTRY_DATABASE = env.str("IVS_COUNTRY_DATABASE", default="")
 
 LOGGING = {
     "version": 1,

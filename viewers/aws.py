@@ -9,9 +9,9 @@ def aws_configured() -> bool:
     return bool(getattr(settings, "AWS_REGION", ""))
 
 
-def ivs_client():
-    """A boto3 IVS client for settings.AWS_REGION."""
+def ivs_client(region: str | None = None):
+    """A boto3 IVS client for `region` (IVS resources are regional), by default settings.AWS_REGION."""
     # Imported here so that a site that never talks to AWS does not pay for importing boto3.
     import boto3
 
-    return boto3.client("ivs", region_name=settings.AWS_REGION)
+    return boto3.client("ivs", region_name=region or settings.AWS_REGION)
