@@ -7,7 +7,7 @@ from django.test import RequestFactory
 from mmdb_writer import MMDBWriter
 from netaddr import IPSet
 
-from viewers import access, geo, revocation
+from viewers import access, geo, reconcile
 from viewers.models import Channel, CountryDenial, SessionEnd, TokenAudit
 
 PAGE = "/channels/main-event/"
@@ -96,8 +96,12 @@ class TestRunningSessions:
         TokenAudit.objects.create(
             user=alice, channel=allow_fr, viewer_id=alice.viewer_id, issued_at=now, expires_at=now
         )
-        assert revocation.end_sessions_without_access(channel_ids=[allow_fr.pk]) == 0
-        assert TokenAudit.objects.get().end_reason != SessionEnd.REVOKED
+        assert reconcile.reconcile() == 0
+        assert TokenAudit.objects.get().ended_at is None
+        # The same session is ended once the entitlement goes: the reconciler is not simply idle.
+        alice.entitlements.update(revoked_at=now)
+        assert reconcile.reconcile() == 1
+        assert TokenAudit.objects.get().end_reason == SessionEnd.REVOKED
 
 
 @pytest.fixture
