@@ -2,10 +2,7 @@
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
-from django.core.checks import run_checks
 from django.test import RequestFactory
-from mmdb_writer import MMDBWriter
-from netaddr import IPSet
 
 from viewers import access, geo, reconcile
 from viewers.models import Channel, CountryDenial, SessionEnd, TokenAudit
@@ -36,20 +33,6 @@ class TestTheRule:
     @pytest.mark.parametrize("country, allowed", [("FR", True), ("BE", False), ("DE", False), ("", False)])
     def test_both_lists_need_allowed_and_not_blocked(self, country, allowed):
         assert access.country_allowed(ruled(allowed=["FR", "BE"], blocked=["BE"]), country) is allowed
-
-
-@pytest.fixture
-def allow_fr(private_channel):
-    private_channel.allowed_countries = ["FR"]
-    private_channel.save()
-    return private_channel
-
-
-@pytest.fixture
-def block_de(private_channel):
-    private_channel.blocked_countries = ["DE"]
-    private_channel.save()
-    return private_channel
 
 
 @pytest.mark.django_db
@@ -102,24 +85,6 @@ class TestRunningSessions:
         alice.entitlements.update(revoked_at=now)
         assert reconcile.reconcile() == 1
         assert TokenAudit.objects.get().end_reason == SessionEnd.REVOKED
-
-
-@pytest.fixture
-def country_db(tmp_path, settings):
-    """A MaxMind-format country database holding a few networks, as GeoLite2-Country has them."""
-    writer = MMDBWriter(ip_version=6, ipv4_compatible=True, database_type="GeoLite2-Country", languages=["en"])
-    for network, code in [("2.16.0.0/13", "FR"), ("5.1.0.0/16", "DE"), ("2a01:e00::/26", "FR")]:
-        writer.insert_network(IPSet([network]), {"country": {"iso_code": code, "names": {"en": code}}})
-    # Registered in Germany but used in Austria: the country is where it is used.
-    writer.insert_network(
-        IPSet(["81.0.0.0/16"]), {"country": {"iso_code": "AT"}, "registered_country": {"iso_code": "DE"}}
-    )
-    writer.insert_network(IPSet(["198.51.100.0/24"]), {"continent": {"code": "EU"}})  # no country at all
-    path = tmp_path / "country.mmdb"
-    writer.to_db_file(str(path))
-    settings.IVS_COUNTRY_DATABASE = str(path)
-    yield path
-    geo.country_database.cache_clear()
 
 
 def request_from(address="203.0.113.9", **headers):
@@ -257,96 +222,3 @@ class TestPages:
         client.force_login(carol)
         assert client.get(PAGE, **from_country("FR")).status_code == 403
         assert not CountryDenial.objects.exists()
-
-
-def ivs_messages():
-    return [m for m in run_checks(tags=["ivs"]) if m.id.startswith("ivs.")]
-
-
-@pytest.mark.django_db
-class TestChecks:
-    def test_rules_without_a_source_are_a_warning(self, settings, allow_fr):
-        settings.IVS_COUNTRY_HEADER, settings.IVS_COUNTRY_DATABASE = "", ""
-        (warning,) = [m for m in ivs_messages() if m.id == "ivs.W030"]
-        assert "'Main Event' has country rules, but no country source is configured" in warning.msg
-        assert not warning.is_serious()
-
-    def test_a_header_without_trust_is_no_source(self, settings, allow_fr):
-        settings.IVS_COUNTRY_HEADER, settings.TRUST_X_FORWARDED_FOR, settings.IVS_COUNTRY_DATABASE = HEADER, False, ""
-        found = {m.id: m for m in ivs_messages()}
-        assert "ignored while TRUST_X_FORWARDED_FOR is off" in found["ivs.W030"].msg
-        assert "ivs.W031" in found
-
-    def test_a_trusted_header_or_a_database_is_a_source(self, settings, allow_fr, country_db):
-        settings.IVS_COUNTRY_HEADER, settings.TRUST_X_FORWARDED_FOR = HEADER, True
-        assert not [m for m in ivs_messages() if m.id.startswith(("ivs.W03", "ivs.E03"))]
-        settings.IVS_COUNTRY_HEADER = ""
-        assert not [m for m in ivs_messages() if m.id.startswith(("ivs.W03", "ivs.E03"))]
-
-    def test_no_rules_need_no_source(self, settings, private_channel):
-        settings.IVS_COUNTRY_HEADER, settings.IVS_COUNTRY_DATABASE = "", ""
-        assert not [m for m in ivs_messages() if m.id == "ivs.W030"]
-
-    def test_an_unreadable_database_stops_start_up(self, settings, tmp_path):
-        settings.IVS_COUNTRY_DATABASE = str(tmp_path / "missing.mmdb")
-        (error,) = [m for m in ivs_messages() if m.id == "ivs.E030"]
-        assert error.is_serious() and "missing.mmdb" in error.msg
-        (tmp_path / "garbage.mmdb").write_bytes(b"not a database")
-        settings.IVS_COUNTRY_DATABASE = str(tmp_path / "garbage.mmdb")
-        assert [m.id for m in ivs_messages() if m.id == "ivs.E030"] == ["ivs.E030"]
-        geo.country_database.cache_clear()
-
-
-CHANNEL_ADMIN = "/admin/viewers/channel/"
-
-
-@pytest.mark.django_db
-class TestTheAdmin:
-    def form(self, channel, **fields):
-        values = {
-            "name": channel.name,
-            "slug": channel.slug,
-            "arn": channel.arn,
-            "playback_url": channel.playback_url,
-            "is_private": "on",
-            "is_listed": "on",
-            "description": "",
-        }
-        return values | fields
-
-    def test_the_channel_form_offers_countries_by_name_in_a_filtered_widget(self, admin_client, private_channel):
-        body = admin_client.get(f"{CHANNEL_ADMIN}{private_channel.pk}/change/").content.decode()
-        assert '<option value="FR">France</option>' in body
-        assert 'class="selectfilter"' in body
-
-    def test_it_saves_the_lists_and_the_list_shows_them(self, admin_client, private_channel):
-        form = self.form(private_channel, allowed_countries=["FR", "BE"], blocked_countries=[])
-        assert admin_client.post(f"{CHANNEL_ADMIN}{private_channel.pk}/change/", form).status_code == 302
-        private_channel.refresh_from_db()
-        assert [c.code for c in private_channel.allowed_countries] == ["BE", "FR"]
-        assert "only BE, FR" in admin_client.get(CHANNEL_ADMIN).content.decode()
-
-    def test_a_country_in_both_lists_is_refused(self, admin_client, private_channel):
-        form = self.form(private_channel, allowed_countries=["FR"], blocked_countries=["FR"])
-        response = admin_client.post(f"{CHANNEL_ADMIN}{private_channel.pk}/change/", form)
-        assert response.status_code == 200
-        assert "Both allowed and blocked: FR" in response.content.decode()
-
-    def test_an_unknown_code_is_refused(self, admin_client, private_channel):
-        form = self.form(private_channel, blocked_countries=["XX"])
-        response = admin_client.post(f"{CHANNEL_ADMIN}{private_channel.pk}/change/", form)
-        assert response.status_code == 200
-        assert not Channel.objects.get().blocked_countries
-
-    def test_the_activity_page_shows_refusals_by_country(self, admin_client, block_de, now):
-        CountryDenial.objects.create(channel=block_de, day=now.date(), country="DE", count=7)
-        CountryDenial.objects.create(channel=block_de, day=now.date(), country="", count=2)
-        body = admin_client.get(f"{CHANNEL_ADMIN}{block_de.pk}/activity/").content.decode()
-        assert "<tr><td>Germany</td><td>DE</td><td>7</td></tr>" in body
-        assert "<tr><td>unknown country</td><td>—</td><td>2</td></tr>" in body
-        assert "Not in: Germany." in body
-
-    def test_rules_without_a_source_are_warned_about_on_the_channel_pages(self, admin_client, allow_fr, settings):
-        settings.IVS_COUNTRY_HEADER, settings.IVS_COUNTRY_DATABASE = "", ""
-        body = admin_client.get(CHANNEL_ADMIN).content.decode()
-        assert "has country rules, but no country source is configured" in body
