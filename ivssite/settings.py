@@ -210,6 +210,9 @@ IVS_PLAYER_WASM_BINARY_URL = env.str("IVS_PLAYER_WASM_BINARY_URL", default="")
 # AWS region of the IVS channels (key import, channel sync, revocation). Empty: the site does not
 # call AWS. Credentials come from boto3's standard chain (env vars, ~/.aws, instance/task role).
 AWS_REGION = env.str("IVS_AWS_REGION", default="") or env.str("AWS_REGION", default="")
+# Every region the site reads channels from (channel sync) and imports playback keys into. Empty: the
+# regions of the existing channels and AWS_REGION.
+IVS_REGIONS = env.list("IVS_REGIONS", default=[])
 # Where boto3 sends IVS control-plane calls. Empty: AWS's own endpoint for the region. The demo points it at the
 # local origin's copy of the IVS API (http://127.0.0.1:8000/ivs), so it runs the production delivery code.
 AWS_ENDPOINT_URL_IVS = env.str("AWS_ENDPOINT_URL_IVS", default="")
@@ -224,6 +227,14 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 IVS_RECONCILE_SECONDS = env.int("IVS_RECONCILE_SECONDS", default=30)
 # Finished task rows are kept this long (the admin shows recent runs), then the worker deletes them.
 TASK_RESULTS_KEEP_HOURS = env.int("TASK_RESULTS_KEEP_HOURS", default=24)
+
+# --- Country rules (README "Country rules"): where the viewer's country comes from.
+# A header set by the trusted proxy or CDN (CloudFront-Viewer-Country, CF-IPCountry…); read only when
+# TRUST_X_FORWARDED_FOR is on, since anyone can send it to a site that is not behind that proxy.
+IVS_COUNTRY_HEADER = env.str("IVS_COUNTRY_HEADER", default="")
+# A MaxMind country (or city) database file, GeoLite2-Country.mmdb or GeoIP2-Country.mmdb: the operator's
+# own copy, never downloaded by the site. Used when the header is not configured or not present.
+IVS_COUNTRY_DATABASE = env.str("IVS_COUNTRY_DATABASE", default="")
 
 LOGGING = {
     "version": 1,
