@@ -6,6 +6,7 @@ data or Stripe secret is ever stored, and a new buyer's password-set link goes o
 """
 
 from django.contrib import admin, messages
+from django.db import models
 from django.utils import timezone
 from django.utils.html import format_html
 
@@ -20,6 +21,7 @@ class TicketTypeAdmin(admin.ModelAdmin):
     list_filter = ("channels", "max_resolution")
     search_fields = ("name", "payment_link_id", "metadata_value")
     autocomplete_fields = ("channels",)
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = (
         (None, {"fields": ("name", "channels", "max_resolution", "buy_url")}),
         ("What identifies it in a Stripe checkout", {"fields": ("payment_link_id", "metadata_value")}),

@@ -50,7 +50,7 @@ class TicketType(models.Model):
         "“Buy access” URL",
         max_length=500,
         blank=True,
-        validators=[URLValidator(schemes=["https"])],
+        validators=[URLValidator(schemes=["https"], message="Enter an https:// address.")],
         help_text="The public Payment Link (https://buy.stripe.com/…), shown to viewers without access.",
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
