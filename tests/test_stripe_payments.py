@@ -4,10 +4,12 @@ unmatched payment. Grants and revocations go through viewers.services."""
 
 import json
 import re
+import smtplib
 from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
@@ -228,11 +230,11 @@ def test_a_mail_server_that_is_down_loses_no_grant_and_is_recorded(client, ticke
     assert mail.outbox == []
 
 
-class DownBackend:
-    def __init__(self, *args, **kwargs):
-        pass
+class DownBackend(BaseEmailBackend):
+    """A mail server that cannot be reached."""
+
+    def open(self):
+        raise smtplib.SMTPServerDisconnected("down")
 
     def send_messages(self, messages):
-        import smtplib
-
-        raise smtplib.SMTPServerDisconnected("down")
+        self.open()

@@ -63,16 +63,18 @@ def send(message: EmailMessage, connection=None) -> str:
 def send_invitations(users, base_url: str) -> tuple[int, list[str]]:
     """Email each user (created by an import) the password-set link, over one connection.
     Returns (sent, emails that failed)."""
-    failed = []
-    sent = 0
-    with get_connection() as connection:
-        for user in users:
-            error = send(invitation_message(user, base_url), connection)
-            if error:
-                failed.append(user.email)
-            else:
-                sent += 1
-    return sent, failed
+    users = list(users)
+    connection = get_connection()
+    try:
+        connection.open()
+    except SEND_ERRORS as exc:
+        logger.warning("Invitations not sent: the mail server is unreachable (%s)", type(exc).__name__)
+        return 0, [user.email for user in users]
+    try:
+        failed = [user.email for user in users if send(invitation_message(user, base_url), connection)]
+    finally:
+        connection.close()
+    return len(users) - len(failed), failed
 
 
 def invitations_report(sent: int, failed: list[str]) -> str:
