@@ -10,21 +10,25 @@ _USERNAME_MAX = User._meta.get_field("username").max_length
 
 
 def buyer_for(email: str) -> tuple[User | None, str]:
-    """(user, "") or (None, why no user can be chosen: the operator picks one and replays)."""
+    """(user, "") or (None, why no user can be chosen: the operator picks one and replays). The reason names no
+    address: it is logged and returned to Stripe, and the payment's page shows the email anyway."""
     email = email.strip().lower()
     if not email:
         return None, "the checkout carries no email address"
     try:
         validate_email(email)
     except ValidationError:
-        return None, f"{email[:80]!r} is not an email address"
+        return None, "the checkout's email is not an email address"
     found = list(User.objects.filter(email__iexact=email)[:2])
     if len(found) > 1:
-        return None, f"several users have the email {email}: choose the buyer, then replay"
+        return None, "several users have the buyer's email: choose the buyer, then replay"
     if found:
         return found[0], ""
     if len(email) > _USERNAME_MAX or User.objects.filter(username__iexact=email).exists():
-        return None, f"cannot invite {email}: that username is taken or too long; choose the buyer, then replay"
+        return (
+            None,
+            "cannot invite the buyer: the email is taken as a username or too long; choose the buyer, then replay",
+        )
     user = User(username=email, email=email, is_active=False)
     user.set_unusable_password()  # no one can log in until the invitation's link sets a password
     user.save()

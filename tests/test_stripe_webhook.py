@@ -2,12 +2,14 @@
 arrive more than once, out of order or late. Every payload is signed here, as Stripe signs it; nothing calls Stripe."""
 
 import json
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import IntegrityError, connection
 
-from sales import stripe_events
+from sales import services, stripe_events
 from sales.models import Payment, StripeEvent, TicketType
 from tests.stripe_helpers import SECRET, WEBHOOK, charge, checkout_session, deliver, dispute, event, sign
 from viewers.models import Entitlement, User
@@ -218,3 +220,60 @@ def test_a_late_refund_of_access_an_operator_already_revoked_changes_nothing(cli
     assert response.status_code == 200
     assert Entitlement.objects.get().revoked_at == revoked_at
     assert Payment.objects.get().status == "revoked"
+
+
+# --- At the same time (PostgreSQL) ----------------------------------------------------------------------------------
+
+
+def at_once(*deliveries):
+    """Run each delivery in its own thread and connection, all released together; returns the exceptions."""
+    from django.db import connection as thread_connection
+
+    barrier, errors = threading.Barrier(len(deliveries)), []
+
+    def run(delivery):
+        try:
+            barrier.wait()
+            services.process_event(delivery)
+        except Exception as exc:  # surfaced to the test
+            errors.append(exc)
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=run, args=(delivery,)) for delivery in deliveries]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return errors
+
+
+def parsed(payload):
+    body = json.dumps(payload).encode()
+    return stripe_events.verify(body, sign(body), SECRET, tolerance=300)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_same_event_delivered_six_times_at_once_grants_once(ticket):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (DATABASE_URL=postgres://…); SQLite serialises writers anyway")
+    delivery = parsed(event("checkout.session.completed", checkout_session()))
+    assert at_once(*[delivery] * 6) == []
+    assert StripeEvent.objects.count() == 1 and Entitlement.objects.count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_refund_racing_its_purchase_ends_revoked_once_stripe_retries_what_failed(ticket):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (DATABASE_URL=postgres://…); SQLite serialises writers anyway")
+    purchase = parsed(event("checkout.session.completed", checkout_session()))
+    refund = parsed(event("charge.refunded", charge()))
+    errors = at_once(purchase, refund)
+    # Both may create the payment's row; the loser fails whole (a 500: Stripe retries it), nothing half-written.
+    assert len(errors) <= 1 and all(isinstance(error, IntegrityError) for error in errors)
+    for delivery in (purchase, refund):  # Stripe's retries
+        services.process_event(delivery)
+    payment = Payment.objects.get()
+    assert payment.status in ("revoked", "reversed") and not Entitlement.objects.filter(revoked_at=None).exists()
