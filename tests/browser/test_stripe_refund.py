@@ -1,4 +1,7 @@
-"""A buyer watches what they paid for; Stripe reports a refund; the running stream stops."""
+"""A buyer watches what they paid for; Stripe reports a refund; the running stream stops.
+
+The refund only revokes the payment's entitlements (through viewers.services); stopping the stream is the
+reconciler's job, run here by the real task worker (the `ivs_worker` fixture), as in `make run`."""
 
 import json
 import urllib.request
@@ -8,7 +11,7 @@ import pytest
 from sales.models import Payment, TicketType
 from tests.browser.conftest import login
 from tests.stripe_helpers import PAYMENT_LINK, SECRET, WEBHOOK, charge, checkout_session, event, sign
-from viewers.models import User
+from viewers.models import Revocation, User
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -28,7 +31,7 @@ def deliver(live_server, payload) -> int:
         return response.status
 
 
-def test_a_refund_stops_the_buyers_running_stream(context, live_server, e2e_channel, settings, artifacts):
+def test_a_refund_stops_the_buyers_running_stream(context, live_server, e2e_channel, settings, artifacts, ivs_worker):
     settings.STRIPE_WEBHOOK_SECRET = SECRET
     User.objects.create_user("buyer", "buyer@example.com", "watch-it-now")
     ticket = TicketType.objects.create(name="E2E ticket", payment_link_id=PAYMENT_LINK)
@@ -47,4 +50,5 @@ def test_a_refund_stops_the_buyers_running_stream(context, live_server, e2e_chan
     page.wait_for_timeout(3_000)
     assert page.evaluate("document.querySelector('video').currentTime") - stopped_at < 0.5
     assert Payment.objects.get().status == "revoked"
+    assert Revocation.objects.get().status == "done"
     page.screenshot(path=str(artifacts / "refunded.png"))
