@@ -16,6 +16,15 @@ def check_sales_settings(app_configs, **kwargs):
                 id="sales.E001",
             )
         )
+    if settings.STRIPE_WEBHOOK_TOLERANCE <= 0:
+        errors.append(
+            Error(
+                "STRIPE_WEBHOOK_TOLERANCE must be a positive number of seconds; 0 turns the timestamp check off, "
+                "so a captured delivery could be replayed at any time.",
+                hint="Leave it at Stripe's default, 300.",
+                id="sales.E003",
+            )
+        )
     if not settings.DEBUG and settings.EMAIL_BACKEND == CONSOLE_BACKEND:
         errors.append(
             Error(

@@ -108,6 +108,11 @@ class TestSettings:
         settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
         assert [error.id for error in check_sales_settings(None)] == ["sales.E002"]
 
+    @pytest.mark.parametrize("seconds", [0, -5])
+    def test_a_tolerance_that_turns_off_the_timestamp_check_stops_start_up(self, settings, seconds):
+        settings.STRIPE_WEBHOOK_TOLERANCE = seconds
+        assert [error.id for error in check_sales_settings(None)] == ["sales.E003"]
+
     def test_a_webhook_secret_and_smtp_pass(self, settings):
         settings.STRIPE_WEBHOOK_SECRET = "whsec_abc"
         settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
