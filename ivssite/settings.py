@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "viewers",
+    "sales",
 ]
 
 # The local IVS stand-in (token verification + a looping test stream) for the demo and tests.
@@ -262,3 +263,27 @@ IVS_BENCH_PAGES = env.bool("IVS_BENCH_PAGES", default=False)
 
 # Behind a load balancer that appends X-Forwarded-For, record the client's address from it.
 TRUST_X_FORWARDED_FOR = env.bool("TRUST_X_FORWARDED_FOR", default=False)
+
+
+def _secret(name: str) -> str:
+    """X, or the contents of the file X_FILE names (Docker secrets)."""
+    value = env.str(name, default="")
+    if not value and env.str(f"{name}_FILE", default=""):
+        try:
+            value = Path(env.str(f"{name}_FILE")).read_text().strip()
+        except OSError as exc:
+            raise ImproperlyConfigured(f"{name}_FILE cannot be read: {exc.strerror}") from None
+    return value
+
+
+# --- Email (invitations and "you now have access" messages). DEBUG prints them on the console; outside DEBUG
+# the default is an SMTP server on this machine, never the console, which would put password-set links in logs.
+vars().update(env.email_url_config(_secret("EMAIL_URL") or ("consolemail://" if DEBUG else "smtp://localhost:25")))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="webmaster@localhost")
+# The site's public address for links in emails, e.g. https://watch.example.com. Empty: the request's own.
+SITE_URL = env.str("SITE_URL", default="").rstrip("/")
+
+# --- Selling access with Stripe (sales/). The webhook endpoint's signing secret (whsec_…); empty turns it off.
+STRIPE_WEBHOOK_SECRET = _secret("STRIPE_WEBHOOK_SECRET")
+# Seconds a signature's timestamp may be old: Stripe's libraries default to 5 minutes, against replays.
+STRIPE_WEBHOOK_TOLERANCE = env.int("STRIPE_WEBHOOK_TOLERANCE", default=300)

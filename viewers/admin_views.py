@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from viewers import activity, aws, channel_sync, exports, imports, keyregions, keyrotation, services, tokens
+from viewers import activity, aws, channel_sync, emails, exports, imports, keyregions, keyrotation, services, tokens
 from viewers.models import Channel, EntitlementImport, PlaybackKey, Resolution, User
 
 # --- Shared helpers --------------------------------------------------------------------
@@ -180,7 +180,12 @@ def import_preview(model_admin, request, pk):
             f"Imported {result['new']} new entitlement(s); {result['unchanged']} were already granted; "
             f"{len(invited)} user(s) invited.",
         )
-        if invited:
+        if invited and request.POST.get("email_invitations"):
+            sent, failed = emails.send_invitations(
+                User.objects.filter(pk__in=invited).order_by("email"), emails.site_url(request)
+            )
+            messages.info(request, emails.invitations_report(sent, failed))
+        elif invited:
             messages.info(request, "Send the invited users their password-set links: Invitations → select → download.")
         return redirect("admin:viewers_entitlement_import_preview", staged.pk)
 
