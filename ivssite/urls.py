@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("", include("sales.urls")),
     path("", include("viewers.urls")),
 ]
 

@@ -1,14 +1,25 @@
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import models
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from viewers import access, admin_views, exports, keyrotation
+from viewers import access, admin_views, exports, keyregions, keyrotation
+from viewers.admin_warnings import OpsWarnings
 from viewers.invitations import invitation_links
-from viewers.models import Channel, Entitlement, EntitlementImport, Invitation, PlaybackKey, TokenAudit, User
+from viewers.models import (
+    Channel,
+    Entitlement,
+    EntitlementImport,
+    Invitation,
+    PlaybackKey,
+    PlaybackKeyRegion,
+    TokenAudit,
+    User,
+)
 
 
 class OpsMedia:
@@ -23,8 +34,8 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(Channel)
-class ChannelAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "access", "is_listed", "arn", "created_at", "activity_link")
+class ChannelAdmin(OpsWarnings, admin.ModelAdmin):
+    list_display = ("name", "slug", "access", "countries", "is_listed", "arn", "created_at", "activity_link")
     list_filter = ("is_private", "is_listed")
     search_fields = ("name", "slug", "arn")
     prepopulated_fields = {"slug": ("name",)}
@@ -35,6 +46,18 @@ class ChannelAdmin(admin.ModelAdmin):
     @admin.display(description="access", ordering="is_private")
     def access(self, channel):
         return "Private (token)" if channel.is_private else "Public"
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name in ("allowed_countries", "blocked_countries"):
+            # Two panes of country names with a filter box, not a 250-line list to ctrl-click through.
+            kwargs["widget"] = FilteredSelectMultiple(db_field.verbose_name, is_stacked=False)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    @admin.display(description="countries")
+    def countries(self, channel):
+        allowed = ", ".join(c.code for c in channel.allowed_countries)
+        blocked = ", ".join(c.code for c in channel.blocked_countries)
+        return "; ".join(filter(None, [allowed and f"only {allowed}", blocked and f"not {blocked}"])) or "—"
 
     @admin.display(description="activity")
     def activity_link(self, channel):
@@ -133,7 +156,7 @@ class EntitlementAdmin(admin.ModelAdmin):
 class PlaybackKeyForm(forms.ModelForm):
     class Meta:
         model = PlaybackKey
-        fields = ("name", "public_key_pem", "ivs_arn", "is_signing", "is_active")
+        fields = ("name", "public_key_pem", "is_signing", "is_active")
         widgets = {"public_key_pem": forms.Textarea(attrs={"rows": 6, "cols": 70})}
 
     def validate_unique(self):
@@ -147,15 +170,26 @@ class PlaybackKeyForm(forms.ModelForm):
             self.add_error("public_key_pem", f"This key is already registered as {duplicate.get().name!r}.")
 
 
+class PlaybackKeyRegionInline(admin.TabularInline):
+    """Where the key is imported. Filled in by the import step; paste an ARN here for a key imported by hand."""
+
+    model = PlaybackKeyRegion
+    fields = ("arn", "region", "fingerprint", "imported_at")
+    readonly_fields = ("region", "fingerprint", "imported_at")
+    extra = 0
+    verbose_name = "IVS region"
+    verbose_name_plural = "Imported into IVS regions"
+
+
 @admin.register(PlaybackKey)
-class PlaybackKeyAdmin(admin.ModelAdmin):
+class PlaybackKeyAdmin(OpsWarnings, admin.ModelAdmin):
     form = PlaybackKeyForm
-    list_display = ("name", "fingerprint", "is_signing", "is_active", "ivs_arn", "rotation", "created_at")
+    inlines = (PlaybackKeyRegionInline,)
+    list_display = ("name", "fingerprint", "is_signing", "is_active", "region_list", "rotation", "created_at")
     list_filter = ("is_signing", "is_active")
-    search_fields = ("name", "fingerprint", "ivs_arn")
+    search_fields = ("name", "fingerprint", "regions__arn")
     readonly_fields = (
         "fingerprint",
-        "ivs_fingerprint",
         "created_at",
         "signing_stopped_at",
         "rotation",
@@ -175,18 +209,27 @@ class PlaybackKeyAdmin(admin.ModelAdmin):
             )
         return f"deletable after {timezone.localtime(keyrotation.deletable_at(key)):%Y-%m-%d %H:%M}"
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("regions")
+
+    @admin.display(description="IVS regions")
+    def region_list(self, key):
+        return ", ".join(r.region for r in key.regions.all()) or "not imported"
+
     @admin.display(description="import into IVS")
     def import_command(self, key):
         if not key.pk:
             return "—"
-        if key.ivs_arn:
-            return format_html("Imported as <code>{}</code>.", key.ivs_arn)
+        imported = [record.region for record in key.regions.all()]
+        missing = keyregions.regions_missing(key)
+        if imported and not missing:
+            return "Imported into every region with channels."
         return format_html(
-            "<p>Save the public key above as <code>{}.pub.pem</code>, then run:</p>"
-            "<pre>{}</pre>"
-            "<p>and paste the returned key-pair ARN into the field above.</p>",
+            "<p>{}Use “Import into IVS” above, or save the public key as <code>{}.pub.pem</code>, "
+            "run</p><pre>{}</pre><p>and add each returned key-pair ARN under “Imported into IVS regions”.</p>",
+            f"Not imported in {', '.join(missing)}. " if missing else "",
             key.name,
-            keyrotation.import_command(key),
+            keyrotation.import_command(key, regions=missing),
         )
 
     def has_delete_permission(self, request, obj=None):

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
-from viewers import access, playback, ratelimit
+from viewers import access, geo, playback, ratelimit
 from viewers.models import Channel, SessionEnd, TokenAudit
 
 
@@ -36,8 +36,9 @@ def channel_detail(request, slug):
     channel = get_object_or_404(Channel, slug=slug)
     if channel.is_private and not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    decision = access.decide(request.user, channel)
+    decision = access.decide(request.user, channel, country=geo.viewer_country(request))
     if not decision.allowed:
+        geo.count_denial(channel, decision)
         return render(request, "viewers/denied.html", {"channel": channel, "decision": decision}, status=403)
 
     issued = playback.issue(user=request.user, channel=channel, decision=decision, request=request)
@@ -77,8 +78,9 @@ def channel_playback(request, slug):
         return _json_error(404, "not_found", "This channel no longer exists.")
     if _superseded(request, channel):
         return _json_error(409, "superseded", "This channel is now playing on another of your devices.")
-    decision = access.decide(request.user, channel)
+    decision = access.decide(request.user, channel, country=geo.viewer_country(request))
     if not decision.allowed:
+        geo.count_denial(channel, decision)
         return _json_error(403, decision.reason, decision.message)
     issued = playback.issue(user=request.user, channel=channel, decision=decision, request=request, purpose="refresh")
     return JsonResponse(_playback_json(issued))
