@@ -22,7 +22,9 @@ from django.core.cache.backends.redis import RedisCache
 
 logger = logging.getLogger("ivssite.cache")
 
-REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+# Not only a lost connection: a replica that turned read-only in a failover, an out-of-memory Redis or any
+# other error Redis answers with must cost a degraded request, never a 500 on a login or a session write.
+REDIS_ERRORS = (redis.exceptions.RedisError,)
 MAX_STALE_KEYS = 50_000
 
 
