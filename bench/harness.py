@@ -103,6 +103,7 @@ def site_env(database_url: str, cache_url: str, port: int, **extra) -> dict:
         "DATABASE_URL": database_url,
         "CACHE_URL": cache_url,
         "IVS_LOCAL_ORIGIN": "true",
+        "IVS_LOCAL_ORIGIN_IN_PRODUCTION_I_KNOW": "true",
         "IVS_BENCH_PAGES": "true",
         "IVS_PLAYBACK_PRIVATE_KEY_FILE": str(WORK / "playback-key.pem"),
         "IVS_PLAYER_SDK_URL": vendor + "ivs-player.js",

@@ -45,6 +45,8 @@ INSTALLED_APPS = [
 # The local IVS stand-in (token verification + a looping test stream) for the demo and tests.
 # Production serves video from IVS itself and leaves this off.
 IVS_LOCAL_ORIGIN = env.bool("IVS_LOCAL_ORIGIN", default=False)
+# Without DEBUG the local origin stops start-up (localivs.E001) unless this says, loudly, that it is meant.
+IVS_LOCAL_ORIGIN_IN_PRODUCTION_I_KNOW = env.bool("IVS_LOCAL_ORIGIN_IN_PRODUCTION_I_KNOW", default=False)
 if IVS_LOCAL_ORIGIN:
     INSTALLED_APPS.append("localivs")
 

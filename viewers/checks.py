@@ -73,24 +73,37 @@ def check_token_policy(app_configs=None, **kwargs):
 
 
 @checks.register("ivs")
-def check_device_limits_need_viewer_ids(app_configs=None, **kwargs):
+def check_device_limits(app_configs=None, **kwargs):
+    """A device limit counts sessions, and only single-use tokens with viewer ids make one session per token."""
     from viewers.models import Channel
 
-    if settings.IVS_TOKEN_VIEWER_ID:
+    if settings.IVS_TOKEN_VIEWER_ID and settings.IVS_TOKEN_SINGLE_USE:
         return []
     try:
         limited = Channel.objects.filter(max_devices__isnull=False).exists()
     except DatabaseError:
         return []
-    if limited:
-        return [
+    if not limited:
+        return []
+    messages = []
+    if not settings.IVS_TOKEN_VIEWER_ID:
+        messages.append(
             checks.Warning(
                 "Some channels have a device limit, but IVS_TOKEN_VIEWER_ID is off, so IVS cannot stop old screens.",
                 hint="Set IVS_TOKEN_VIEWER_ID=true, or clear the channels' device limits.",
                 id="ivs.W010",
             )
-        ]
-    return []
+        )
+    if not settings.IVS_TOKEN_SINGLE_USE:
+        messages.append(
+            checks.Warning(
+                "Some channels have a device limit, but IVS_TOKEN_SINGLE_USE is off: one token can open any number "
+                "of sessions with the same version, and the limit counts them as one.",
+                hint="Set IVS_TOKEN_SINGLE_USE=true, or clear the channels' device limits.",
+                id="ivs.W011",
+            )
+        )
+    return messages
 
 
 @checks.register("ivs")

@@ -62,6 +62,7 @@ def base_env(tmp: Path, key_file: Path, port: int, **overrides) -> dict:
         "TRUST_X_FORWARDED_PROTO": "true",
         "IVS_PLAYBACK_PRIVATE_KEY_FILE": str(key_file),
         "IVS_LOCAL_ORIGIN": "true",
+        "IVS_LOCAL_ORIGIN_IN_PRODUCTION_I_KNOW": "true",
         "IVS_REFRESH_PER_MINUTE": str(REFRESH_PER_MINUTE),
         "LOGIN_FAILURES_PER_ACCOUNT": str(LOGIN_FAILURES),
         "IVS_PLAYER_SDK_URL": "/static/vendor/ivs/ivs-player.js",
