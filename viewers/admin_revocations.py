@@ -16,7 +16,7 @@ class RevocationAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    @admin.action(description="Retry selected revocations now")
+    @admin.action(description="Retry selected revocations now", permissions=["change"])
     def retry_now(self, request, queryset):
         count = revocation.retry(queryset)
         self.message_user(request, f"Queued {count} revocation(s) for delivery.", messages.SUCCESS)
