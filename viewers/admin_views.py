@@ -150,6 +150,9 @@ def import_preview(model_admin, request, pk):
     if not model_admin.has_add_permission(request):
         raise PermissionDenied
     staged = get_object_or_404(EntitlementImport, pk=pk)
+    # Whoever staged it, the one who confirms creates the users: they need the permission to.
+    if staged.create_users and not request.user.has_perm("viewers.add_user"):
+        raise PermissionDenied
     if staged.applied_at:
         return render(
             model_admin,
