@@ -1,14 +1,19 @@
+import logging
+
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import models
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from viewers import access, admin_views, exports, keyrotation
+from viewers import access, admin_views, exports, keyrotation, validators
 from viewers.invitations import invitation_links
 from viewers.models import Channel, Entitlement, EntitlementImport, Invitation, PlaybackKey, TokenAudit, User
+
+logger = logging.getLogger("viewers.admin")
 
 
 class OpsMedia:
@@ -131,10 +136,22 @@ class EntitlementAdmin(admin.ModelAdmin):
 
 
 class PlaybackKeyForm(forms.ModelForm):
+    """Registering a key. After creation the admin makes the key material, the signing flag and a recorded ARN
+    read-only (PlaybackKeyAdmin.get_readonly_fields): they change only through the rotation steps."""
+
     class Meta:
         model = PlaybackKey
         fields = ("name", "public_key_pem", "ivs_arn", "is_signing", "is_active")
         widgets = {"public_key_pem": forms.Textarea(attrs={"rows": 6, "cols": 70})}
+
+    def clean_ivs_arn(self):
+        # retire() deletes this ARN from IVS: it must name a key pair, and not one another key here stands for.
+        arn = self.cleaned_data["ivs_arn"].strip()
+        if arn and not validators.PLAYBACK_KEY_ARN_RE.fullmatch(arn):
+            raise forms.ValidationError("Paste the key-pair ARN: arn:aws:ivs:<region>:<account>:playback-key/<id>.")
+        if arn and PlaybackKey.objects.filter(ivs_arn=arn).exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError("Another registered key already has this ARN.")
+        return arn
 
     def validate_unique(self):
         super().validate_unique()
@@ -142,6 +159,13 @@ class PlaybackKeyForm(forms.ModelForm):
         # check skips it: without this, the same key added twice is an IntegrityError (a 500).
         if "public_key_pem" in self.errors:
             return
+        # The same check as the "Make signing key" step: the site must really sign with this key.
+        if self.cleaned_data.get("is_signing") and self.instance.fingerprint != keyrotation.configured_fingerprint():
+            self.add_error(
+                "is_signing",
+                "The site does not sign with this key: point IVS_PLAYBACK_PRIVATE_KEY_FILE at its private half and "
+                "restart, then use the key's “Make signing key” step.",
+            )
         duplicate = PlaybackKey.objects.filter(fingerprint=self.instance.fingerprint).exclude(pk=self.instance.pk)
         if duplicate.exists():
             self.add_error("public_key_pem", f"This key is already registered as {duplicate.get().name!r}.")
@@ -162,6 +186,28 @@ class PlaybackKeyAdmin(admin.ModelAdmin):
         "import_command",
     )
     Media = OpsMedia
+    ROTATION_NOTE = (
+        "The public key, the signing flag and a recorded IVS ARN change only through the rotation steps above "
+        "(Import into IVS, Make signing key, Delete): they check that the site really signs with a key before it "
+        "becomes the signing key, and that the tokens a key signed have expired before it leaves IVS. "
+        "The signing key stays active."
+    )
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return self.readonly_fields
+        locked = ["public_key_pem", "is_signing"]
+        if obj.ivs_arn:
+            locked.append("ivs_arn")  # an ARN may be pasted once, after a CLI import
+        if obj.is_signing:
+            locked.append("is_active")
+        return (*locked, *self.readonly_fields)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        return [(None, {**fieldsets[0][1], "description": self.ROTATION_NOTE})]
 
     @admin.display(description="rotation")
     def rotation(self, key):
@@ -256,11 +302,23 @@ class InvitationAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_send_links_permission(self, request):
+        # A link sets the password of an account and activates it with every channel it was granted: it is a
+        # credential, so only someone who may change users may take it.
+        return request.user.has_perm("viewers.change_user")
+
     @admin.action(
-        description="Download password-set links (CSV) for the selected pending invitations", permissions=["view"]
+        description="Download password-set links (CSV) for the selected pending invitations",
+        permissions=["send_links"],
     )
     def download_links(self, request, queryset):
-        users = User.objects.filter(invitation__in=queryset.filter(accepted_at__isnull=True)).order_by("email")
+        pending = queryset.filter(accepted_at__isnull=True).select_related("user")
+        # Who took which links, in the admin's history and the log; never the links themselves.
+        LogEntry.objects.log_actions(request.user.pk, pending, CHANGE, "Exported its password-set link (CSV).")
+        logger.info(
+            "password-set links exported by user %s for invitations %s", request.user.pk, [i.pk for i in pending]
+        )
+        users = User.objects.filter(invitation__in=pending).order_by("email")
         base = request.build_absolute_uri("/")
         return exports.csv_response(
             "invitation-links.csv", ["email", "password_set_link"], invitation_links(users, base)

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 CHANNEL_ARN_RE = re.compile(
     r"^arn:aws:ivs:(?P<region>[a-z]{2}(?:-[a-z]+)+-\d):(?P<account>\d{12}):channel/(?P<id>[A-Za-z0-9-]+)$"
 )
+PLAYBACK_KEY_ARN_RE = re.compile(r"arn:aws:ivs:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:playback-key/[A-Za-z0-9-]+")
 # The last path segment of an IVS playback URL: <region>.<account>.channel.<channel id>.m3u8
 PLAYBACK_PATH_RE = re.compile(
     r"/api/video/v1/(?P<region>[a-z0-9-]+)\.(?P<account>\d{12})\.channel\.(?P<id>[A-Za-z0-9-]+)\.m3u8$"
