@@ -329,3 +329,11 @@ def test_minting_uses_the_parsed_key_without_reparsing(key, monkeypatch):
 
     monkeypatch.setattr(tokens.serialization, "load_pem_private_key", boom)
     assert mint(key, now=int(time.time())).token
+
+
+def test_the_diagnostic_decoder_rejects_a_deeply_nested_token_too():
+    """The decoder behind `manage.py ivs_verify`: PyJWT already turns this into a DecodeError; kept as a guard."""
+    token = f"{b64(b'{}')}.{b64(NESTED)}.{b64(b'x' * 96)}"
+    with pytest.raises(TokenRejected) as caught:
+        tokens.decode_unverified(token)
+    assert caught.value.code == "malformed"

@@ -223,9 +223,10 @@ class VerifiedToken:
 def decode_unverified(token: str) -> tuple[dict, dict]:
     """Header and claims without checking anything: for diagnostics only."""
     try:
-        return jwt.get_unverified_header(token), jwt.decode(token, options={"verify_signature": False})
-    except jwt.PyJWTError:
+        header, claims = jwt.get_unverified_header(token), jwt.decode(token, options={"verify_signature": False})
+    except Exception:  # as in _decode(): RecursionError and the like are malformed tokens too
         raise TokenRejected("malformed") from None
+    return header, claims
 
 
 def verify(
