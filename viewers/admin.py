@@ -70,6 +70,7 @@ class EntitlementAdmin(admin.ModelAdmin):
     readonly_fields = ("created_at", "created_by", "revoked_at", "revoked_by")
     actions = ("revoke", "end_now", "extend")
     date_hierarchy = "created_at"
+    formfield_overrides = {models.DateTimeField: {"validators": [validators.validate_date_in_range]}}
     Media = OpsMedia
 
     @admin.display(description="holder")

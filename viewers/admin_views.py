@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from viewers import activity, aws, channel_sync, exports, imports, keyrotation, services, tokens
+from viewers import activity, aws, channel_sync, exports, imports, keyrotation, services, tokens, validators
 from viewers.models import Channel, EntitlementImport, PlaybackKey, Resolution, User
 
 # --- Shared helpers --------------------------------------------------------------------
@@ -213,6 +213,7 @@ def import_preview(model_admin, request, pk):
 
 class WindowField(forms.DateTimeField):
     widget = forms.DateTimeInput(attrs={"type": "datetime-local"})
+    default_validators = [validators.validate_date_in_range]
 
 
 class GroupGrantForm(forms.Form):
