@@ -190,6 +190,8 @@ IVS_TOKEN_VIEWER_ID = env.bool("IVS_TOKEN_VIEWER_ID", default=True)
 IVS_SESSION_MAX_HOURS = env.int("IVS_SESSION_MAX_HOURS", default=48)
 # Token refreshes (the JSON endpoint) allowed per viewer per minute; more get 429.
 IVS_REFRESH_PER_MINUTE = env.int("IVS_REFRESH_PER_MINUTE", default=10)
+# Private player pages (each mints a token and writes an audit row) per viewer and channel per minute; more get 429.
+IVS_PLAYER_PAGES_PER_MINUTE = env.int("IVS_PLAYER_PAGES_PER_MINUTE", default=20)
 # Origins allowed to play (aws:access-control-allow-origin). Empty: any origin.
 IVS_ALLOWED_ORIGINS = env.list("IVS_ALLOWED_ORIGINS", default=[])
 IVS_STRICT_ORIGIN_ENFORCEMENT = env.bool("IVS_STRICT_ORIGIN_ENFORCEMENT", default=False)

@@ -262,9 +262,14 @@ class TestDeviceLimit:
 
         private_channel.max_devices = 2
         private_channel.save()
-        first, second = watch(client, alice), watch(client, alice)
+        client.force_login(alice)
+
+        def start():  # on a device-limited channel the player's POST starts a session, never the page's GET
+            return client.post("/channels/main-event/playback").json()["session"]
+
+        first, second = start(), start()
         assert not Revocation.objects.exists()
-        on_commit(lambda: watch(client, alice))
+        on_commit(start)
         assert TokenAudit.objects.get(pk=first).end_reason == "superseded"
         assert TokenAudit.objects.get(pk=second).ended_at is None
         assert ViewerRevocation.objects.get().max_version == first
