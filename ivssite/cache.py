@@ -1,6 +1,6 @@
 """Django's built-in Redis cache, made to survive Redis being down.
 
-Redis holds state every app server must share (login throttling, rate limits, sessions' fast copy).
+Redis holds state every app server must share (login lockouts, rate limits, sessions' fast copy).
 When it is unreachable the site must still serve player pages, so instead of raising, this backend:
 
 - logs one warning per outage (never a key: session cache keys contain the session id),

@@ -1,10 +1,13 @@
 """Start-up checks: a misconfigured key or token policy stops the site before any request."""
 
+import os
+
 from django.conf import settings
 from django.core import checks
+from django.core.cache import cache
 from django.db import DatabaseError
 
-from viewers import keys, tokens
+from viewers import client, keys, tokens
 
 
 @checks.register("ivs")
@@ -143,4 +146,39 @@ def check_registered_keys(app_configs=None, **kwargs):
                     id="ivs.E020",
                 )
             )
+    return messages
+
+
+_FORWARDING_HINT = (
+    "Behind a load balancer or reverse proxy that sets X-Forwarded-For, set TRUST_X_FORWARDED_FOR=true (and only "
+    "then: a client could forge the header); otherwise every client shares the proxy's address for login lockouts "
+    "and the token audit."
+)
+
+
+@checks.register("ivs")
+def check_client_addresses(app_configs=None, **kwargs):
+    """Login lockouts per address and the audit need each client's own address (README "Security model")."""
+    if settings.TRUST_X_FORWARDED_FOR:
+        return []
+    messages = []
+    if os.environ.get("GUNICORN_BIND", "").startswith("unix:"):
+        messages.append(
+            checks.Warning(
+                "gunicorn listens on a unix socket and TRUST_X_FORWARDED_FOR is off, so the site never sees a "
+                "client address: login lockouts count per account only, site-wide, and the audit has no address.",
+                hint=_FORWARDING_HINT,
+                id="ivs.W031",
+            )
+        )
+    seen = cache.get(client.UNTRUSTED_FORWARDING_KEY)
+    if seen:
+        messages.append(
+            checks.Warning(
+                f"Requests arrived with an X-Forwarded-For header from {seen['from']} (last noticed {seen['at']}) "
+                "while TRUST_X_FORWARDED_FOR is off.",
+                hint=_FORWARDING_HINT,
+                id="ivs.W030",
+            )
+        )
     return messages
