@@ -6,8 +6,11 @@ PORT ?= 8000
 DEV_KEY := var/dev-playback-key.pem
 
 # The embedded default: SQLite, local IVS origin, a self-hosted player bundle, a dev key.
+# Revocations go through boto3 to the local origin's copy of the IVS API, as they would go to AWS.
 DEV_ENV := DEBUG=true IVS_LOCAL_ORIGIN=true SECURE_COOKIES=false \
 	IVS_PLAYBACK_PRIVATE_KEY_FILE=$(DEV_KEY) \
+	AWS_REGION=us-west-2 AWS_ACCESS_KEY_ID=local-demo AWS_SECRET_ACCESS_KEY=local-demo \
+	AWS_ENDPOINT_URL_IVS=http://127.0.0.1:$(PORT)/ivs \
 	IVS_PLAYER_SDK_URL=/static/vendor/ivs/ivs-player.js \
 	IVS_PLAYER_WASM_WORKER_URL=/static/vendor/ivs/amazon-ivs-wasmworker.min.js \
 	IVS_PLAYER_WASM_BINARY_URL=/static/vendor/ivs/amazon-ivs-wasmworker.min.wasm
@@ -21,6 +24,8 @@ PROD_SECRET := var/prod-secret-key
 PROD_ENV := DEBUG=false DATABASE_URL=$(PROD_DB) CACHE_URL=$(PROD_CACHE) SECRET_KEY_FILE=$(PROD_SECRET) \
 	ALLOWED_HOSTS=127.0.0.1,localhost SECURE_SSL_REDIRECT=false SECURE_COOKIES=false SECURE_HSTS_SECONDS=0 \
 	IVS_LOCAL_ORIGIN=true IVS_LOCAL_ORIGIN_IN_PRODUCTION_I_KNOW=true IVS_PLAYBACK_PRIVATE_KEY_FILE=$(DEV_KEY) \
+	AWS_REGION=us-west-2 AWS_ACCESS_KEY_ID=local-demo AWS_SECRET_ACCESS_KEY=local-demo \
+	AWS_ENDPOINT_URL_IVS=http://127.0.0.1:$(PROD_PORT)/ivs \
 	IVS_PLAYER_SDK_URL=/static/vendor/ivs/ivs-player.js \
 	IVS_PLAYER_WASM_WORKER_URL=/static/vendor/ivs/amazon-ivs-wasmworker.min.js \
 	IVS_PLAYER_WASM_BINARY_URL=/static/vendor/ivs/amazon-ivs-wasmworker.min.wasm
@@ -30,7 +35,7 @@ PROD_ENV := DEBUG=false DATABASE_URL=$(PROD_DB) CACHE_URL=$(PROD_CACHE) SECRET_K
 run: $(BIN)/.installed player $(DEV_KEY)
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
 	$(DEV_ENV) $(BIN)/python manage.py demo --origin http://127.0.0.1:$(PORT)
-	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	$(DEV_ENV) bin/with-worker $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: $(BIN)/.installed player
 	$(BIN)/python -m pytest
@@ -54,7 +59,8 @@ serve-prod: $(BIN)/.installed player $(DEV_KEY) $(PROD_SECRET) services
 	$(PROD_ENV) $(BIN)/python manage.py migrate --noinput
 	$(PROD_ENV) DEBUG=true $(BIN)/python manage.py demo --origin http://127.0.0.1:$(PROD_PORT)
 	$(PROD_ENV) $(BIN)/python manage.py collectstatic --noinput -v 0
-	$(PROD_ENV) PORT=$(PROD_PORT) WEB_CONCURRENCY=$${WEB_CONCURRENCY:-3} $(BIN)/gunicorn -c gunicorn.conf.py ivssite.wsgi
+	$(PROD_ENV) PORT=$(PROD_PORT) WEB_CONCURRENCY=$${WEB_CONCURRENCY:-3} \
+		bin/with-worker $(BIN)/gunicorn -c gunicorn.conf.py ivssite.wsgi
 
 $(PROD_SECRET): | $(BIN)/.installed
 	mkdir -p var

@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_tasks",
+    "django_tasks_db",
     "axes",
     "viewers",
 ]
@@ -94,6 +96,13 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 # restarted PostgreSQL costs one failed check, not failed requests.
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0 if DEBUG else 60))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The site and the task worker write to the same file: WAL lets readers go on while one writes, and
+    # IMMEDIATE transactions take the write lock up front instead of failing with "database is locked"
+    # when two of them try to upgrade a read lock at once.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # An unreachable database host must fail a request in seconds, not hang a worker until it is killed.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", env.int("DB_CONNECT_TIMEOUT", 3))
@@ -223,6 +232,20 @@ IVS_PLAYER_WASM_BINARY_URL = env.str("IVS_PLAYER_WASM_BINARY_URL", default="")
 # AWS region of the IVS channels (key import, channel sync, revocation). Empty: the site does not
 # call AWS. Credentials come from boto3's standard chain (env vars, ~/.aws, instance/task role).
 AWS_REGION = env.str("IVS_AWS_REGION", default="") or env.str("AWS_REGION", default="")
+# Where boto3 sends IVS control-plane calls. Empty: AWS's own endpoint for the region. The demo points it at the
+# local origin's copy of the IVS API (http://127.0.0.1:8000/ivs), so it runs the production delivery code.
+AWS_ENDPOINT_URL_IVS = env.str("AWS_ENDPOINT_URL_IVS", default="")
+# botocore's defaults (60 s reads) outlast a gunicorn worker; the task worker retries what times out.
+AWS_CONNECT_TIMEOUT_SECONDS = env.float("AWS_CONNECT_TIMEOUT_SECONDS", default=3)
+AWS_READ_TIMEOUT_SECONDS = env.float("AWS_READ_TIMEOUT_SECONDS", default=5)
+
+# --- Background work (viewers/tasks.py): django-tasks with its database backend, run by `manage.py ivs_worker`.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# How often the worker compares open playback sessions with the access rule and revokes the ones it no longer
+# allows. Withdrawn access stops playback within this period plus delivery, whatever path withdrew it.
+IVS_RECONCILE_SECONDS = env.int("IVS_RECONCILE_SECONDS", default=30)
+# Finished task rows are kept this long (the admin shows recent runs), then the worker deletes them.
+TASK_RESULTS_KEEP_HOURS = env.int("TASK_RESULTS_KEEP_HOURS", default=24)
 
 LOGGING = {
     "version": 1,

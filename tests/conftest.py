@@ -148,3 +148,25 @@ def _fresh_cache():
 
     cache.clear()
     yield
+
+
+def run_worker(max_tasks=100) -> int:
+    """Run the task rows that are due, in order, as `manage.py ivs_worker` would, but in this thread and
+    raising what a task raises. Returns how many ran."""
+    from django_tasks_db.models import DBTaskResult
+
+    ran = 0
+    while ran < max_tasks:
+        due = DBTaskResult.objects.ready().order_by("run_after", "enqueued_at").first()
+        if due is None:
+            return ran
+        due.claim("tests")
+        result = due.task_result
+        due.set_successful(due.task.call(*result.args, **result.kwargs))
+        ran += 1
+    raise AssertionError(f"the worker still had tasks after {max_tasks}: a task keeps re-queueing itself")
+
+
+@pytest.fixture
+def worker():
+    return run_worker

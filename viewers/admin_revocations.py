@@ -1,7 +1,24 @@
-from django.contrib import admin, messages
+from datetime import timedelta
 
-from viewers import revocation
-from viewers.models import Revocation
+from django.conf import settings
+from django.contrib import admin, messages
+from django.db.models import Count, Min, Q
+from django.utils import timezone
+
+from viewers import reconcile, revocation
+from viewers.models import Revocation, RevocationStatus
+
+
+def _backlog() -> dict:
+    """What the worker still owes IVS, and whether it is alive: a worker that is down shows up here."""
+    counts = Revocation.objects.aggregate(
+        pending=Count("pk", filter=Q(status=RevocationStatus.PENDING)),
+        failed=Count("pk", filter=Q(status=RevocationStatus.FAILED)),
+        oldest=Min("created_at", filter=Q(status=RevocationStatus.PENDING)),
+    )
+    last_run = reconcile.last_run()
+    stale_after = timezone.now() - timedelta(seconds=3 * settings.IVS_RECONCILE_SECONDS)
+    return {**counts, "last_run": last_run, "stale": last_run is None or last_run < stale_after}
 
 
 @admin.register(Revocation)
@@ -15,6 +32,9 @@ class RevocationAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {**(extra_context or {}), "backlog": _backlog()})
 
     @admin.action(description="Retry selected revocations now", permissions=["change"])
     def retry_now(self, request, queryset):

@@ -1,6 +1,8 @@
 """The one place that builds AWS clients. Credentials come from boto3's standard chain
 (environment, shared config/credentials files, instance or task role): the site never stores them."""
 
+import functools
+
 from django.conf import settings
 
 
@@ -9,9 +11,27 @@ def aws_configured() -> bool:
     return bool(getattr(settings, "AWS_REGION", ""))
 
 
-def ivs_client():
-    """A boto3 IVS client for settings.AWS_REGION."""
-    # Imported here so that a site that never talks to AWS does not pay for importing boto3.
-    import boto3
+def region_of(arn: str) -> str:
+    """The region field of an IVS ARN (arn:aws:ivs:<region>:...); the configured region if it has none."""
+    parts = arn.split(":")
+    return parts[3] if len(parts) > 3 and parts[3] else settings.AWS_REGION
 
-    return boto3.client("ivs", region_name=settings.AWS_REGION)
+
+def ivs_client(region: str | None = None):
+    """A boto3 IVS client for `region` (default settings.AWS_REGION), with short timeouts and standard retries."""
+    return _client(region or settings.AWS_REGION, settings.AWS_ENDPOINT_URL_IVS or None)
+
+
+@functools.lru_cache(maxsize=16)
+def _client(region: str, endpoint_url: str | None):
+    # Imported here so that a site that never talks to AWS does not pay for importing boto3. Clients are
+    # thread-safe and costly to build (tens of ms), so the worker keeps one per region and endpoint.
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        connect_timeout=settings.AWS_CONNECT_TIMEOUT_SECONDS,
+        read_timeout=settings.AWS_READ_TIMEOUT_SECONDS,
+        retries={"mode": "standard", "max_attempts": 3},
+    )
+    return boto3.client("ivs", region_name=region, endpoint_url=endpoint_url, config=config)

@@ -5,8 +5,10 @@ sessions already running: StartViewerSessionRevocation(channel, viewer id, versi
 session's version is its TokenAudit id, so "through N" stops one session and every older one.
 
 Every revocation is first written down as a Revocation row, in the same transaction as the change
-that caused it, then delivered after commit. What cannot be delivered now (AWS unreachable,
-throttled) stays pending for `manage.py ivs_sync_revocations`.
+that caused it, together with a task row for the worker (`manage.py ivs_worker`), which delivers it
+through boto3: to AWS, or in the demo to the local origin's copy of the IVS API (AWS_ENDPOINT_URL_IVS).
+Requests never call AWS. What cannot be delivered now (AWS unreachable, throttled) stays pending and
+the worker's periodic run picks it up when it is due; `manage.py ivs_sync_revocations` is a manual tool.
 """
 
 import logging
@@ -15,14 +17,14 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from botocore.exceptions import BotoCoreError, ClientError
-from django.apps import apps
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
+from django_tasks import task
+from django_tasks_db.models import DBTaskResult
 
-from viewers import access, aws
-from viewers.models import Channel, Revocation, RevocationStatus, SessionEnd, TokenAudit
+from viewers import aws
+from viewers.models import Revocation, RevocationStatus, TokenAudit
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +33,7 @@ BATCH_INTERVAL = 0.5  # about 2 batch calls a second
 SINGLE_INTERVAL = 0.1  # about 10 single calls a second
 THROTTLE_RETRIES = 3
 MAX_ATTEMPTS = 12
+DELIVERY_BUDGET_SECONDS = 20  # one delivery turn; the rest is handed to the next task
 PERMANENT_ERRORS = {"ValidationException", "ResourceNotFoundException", "AccessDeniedException"}
 
 
@@ -41,59 +44,65 @@ def open_sessions(now=None):
     return TokenAudit.objects.filter(ended_at__isnull=True, issued_at__gte=horizon).exclude(viewer_id="")
 
 
-def end_sessions_without_access(*, user_ids=None, channel_ids=None, reason=SessionEnd.REVOKED) -> int:
-    """After access changed: stop the open sessions of viewers the access rule no longer lets in.
-
-    Narrow the search with user_ids and/or channel_ids. Returns how many revocations were queued.
-    """
-    sessions = open_sessions()
-    if user_ids is not None:
-        sessions = sessions.filter(user_id__in=user_ids)
-    if channel_ids is not None:
-        sessions = sessions.filter(channel_id__in=channel_ids)
-    pairs = sessions.values("channel_id", "user_id").distinct()
-    by_channel: dict[int, set[int]] = {}
-    for pair in pairs:
-        by_channel.setdefault(pair["channel_id"], set()).add(pair["user_id"])
-    queued = 0
-    for channel in Channel.objects.filter(pk__in=by_channel):
-        denied = by_channel[channel.pk] - access.users_who_may_watch(channel, by_channel[channel.pk])
-        if denied:
-            queued += _end(open_sessions().filter(channel=channel, user_id__in=denied), channel, reason)
-    return queued
-
-
 def revoke_sessions(*, user_id, channel, reason, through_version=None) -> int:
     """End a viewer's open sessions on a channel (up to through_version) and queue the IVS call."""
     sessions = open_sessions().filter(user_id=user_id, channel=channel)
     if through_version is not None:
         sessions = sessions.filter(pk__lte=through_version)
-    return _end(sessions, channel, reason)
+    return end_and_queue(sessions, reason=reason)
 
 
-def _end(sessions, channel, reason) -> int:
-    """End `sessions` (all on `channel`) and queue one revocation per viewer, through their newest version.
+def end_and_queue(sessions, *, reason, now=None) -> int:
+    """End `sessions` and queue one revocation per (channel, viewer), through that viewer's newest version there.
 
-    Three queries however many viewers: a group of thousands is revoked as cheaply as one person.
+    The rows are claimed first (SELECT … FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite runs one write transaction at
+    a time), so two workers, or a worker and a request, never end the same session twice or queue it twice. Only
+    the sessions being ended are read, in bounded chunks: the cost follows what is revoked, not the audience.
     """
-    newest = list(sessions.order_by().values("viewer_id").annotate(newest=Max("pk")).order_by("newest"))
-    if not newest:
-        return 0
-    sessions.update(ended_at=timezone.now(), end_reason=reason)
-    Revocation.objects.bulk_create(
-        Revocation(channel=channel, viewer_id=row["viewer_id"], max_version=row["newest"], reason=reason)
-        for row in newest
-    )
-    transaction.on_commit(deliver_soon)
+    now = now or timezone.now()
+    with transaction.atomic():
+        claimed = list(
+            sessions.select_for_update(of=("self",), skip_locked=True)
+            .exclude(viewer_id="")
+            .values_list("pk", "channel_id", "viewer_id")
+        )
+        if not claimed:
+            return 0
+        # Bounded IN lists (SQLite allows 32,766 parameters): one UPDATE for up to 10,000 sessions.
+        for start in range(0, len(claimed), 10_000):
+            chunk = [pk for pk, _, _ in claimed[start : start + 10_000]]
+            TokenAudit.objects.filter(pk__in=chunk).update(ended_at=now, end_reason=reason)
+        newest: dict[tuple[int, str], int] = {}
+        for pk, channel_id, viewer_id in claimed:
+            newest[channel_id, viewer_id] = max(pk, newest.get((channel_id, viewer_id), 0))
+        Revocation.objects.bulk_create(
+            Revocation(channel_id=channel_id, viewer_id=viewer_id, max_version=version, reason=reason)
+            for (channel_id, viewer_id), version in sorted(newest.items(), key=lambda item: item[1])
+        )
+        deliver_soon()
     return len(newest)
 
 
 def deliver_soon():
-    """Right after the change commits, one quick attempt; the cron command does the rest."""
-    try:
-        deliver_pending(limit=BATCH_SIZE * 2, throttle_retries=0)
-    except Exception:  # never fail the admin's request over delivery; the row stays pending
-        logger.exception("revocation delivery failed; ivs_sync_revocations will retry")
+    """Ask the worker to deliver what is due. Only a row is written: no request waits for AWS.
+
+    Written in the caller's transaction, so the task exists exactly when the revocations it is for do.
+    """
+    if not DBTaskResult.objects.ready().filter(task_path=deliver_revocations.module_path).exists():
+        deliver_revocations.enqueue()
+
+
+@task()
+def deliver_revocations():
+    """The worker's delivery task: send due revocations for up to DELIVERY_BUDGET_SECONDS, then hand over.
+
+    Throttling pauses happen here, in the worker, and a large backlog is cut into turns so the periodic
+    reconciliation (a task on the same queue) is never starved behind it.
+    """
+    report = deliver_pending(deadline=time.monotonic() + DELIVERY_BUDGET_SECONDS)
+    if report.more:
+        deliver_revocations.enqueue()
+    return {"delivered": report.delivered, "pending": report.pending, "failed": report.failed}
 
 
 @dataclass
@@ -101,45 +110,56 @@ class DeliveryReport:
     delivered: int = 0
     failed: int = 0
     pending: int = 0
+    more: bool = False  # due revocations were left for the next turn
     errors: list[str] = field(default_factory=list)
 
 
-def deliver_pending(*, limit=1000, throttle_retries=THROTTLE_RETRIES, sleep=time.sleep, now=None) -> DeliveryReport:
-    """Send due revocations to IVS (or to the local origin when AWS is not configured)."""
-    now = now or timezone.now()
-    due = list(
-        Revocation.objects.filter(status=RevocationStatus.PENDING, next_attempt_at__lte=now)
-        .select_related("channel")
-        .order_by("pk")[:limit]
-    )
+def due_revocations(now=None):
+    return Revocation.objects.filter(status=RevocationStatus.PENDING, next_attempt_at__lte=now or timezone.now())
+
+
+def deliver_pending(
+    *, limit=1000, deadline=None, throttle_retries=THROTTLE_RETRIES, sleep=time.sleep, now=None
+) -> DeliveryReport:
+    """Send due revocations to IVS through boto3, BATCH_SIZE at a time, paced to IVS's rate limits.
+
+    Each batch is claimed in its own transaction with SELECT … FOR UPDATE SKIP LOCKED, so several workers on
+    several machines deliver each revocation once. Stops after `limit` rows or at `deadline` (time.monotonic()).
+    """
     report = DeliveryReport()
-    if not due:
-        return report
-    if aws.aws_configured():
-        _deliver_to_ivs(due, report, throttle_retries=throttle_retries, sleep=sleep)
-    elif apps.is_installed("localivs"):
-        _deliver_locally(due, report)
+    sent = 0
+    while sent < limit:
+        if deadline is not None and time.monotonic() >= deadline:
+            report.more = due_revocations(now).exists()
+            break
+        with transaction.atomic():
+            batch = list(
+                due_revocations(now)
+                .select_for_update(of=("self",), skip_locked=True)
+                .select_related("channel")
+                .order_by("pk")[: min(BATCH_SIZE, limit - sent)]
+            )
+            if not batch:
+                break
+            if sent:
+                sleep(BATCH_INTERVAL if len(batch) > 1 else SINGLE_INTERVAL)
+            _deliver(batch, report, throttle_retries=throttle_retries, sleep=sleep)
+        sent += len(batch)
     else:
-        for revocation in due:
-            _retry_later(revocation, "AWS is not configured (set AWS_REGION); kept for later", report)
+        report.more = due_revocations(now).exists()
     return report
 
 
-def _deliver_locally(due, report):
-    from localivs import state
-
-    for revocation in due:
-        state.start_viewer_session_revocation(revocation.channel.arn, revocation.viewer_id, revocation.max_version)
-        _mark_done(revocation, report)
-
-
-def _deliver_to_ivs(due, report, *, throttle_retries, sleep):
-    client = aws.ivs_client()
-    for start in range(0, len(due), BATCH_SIZE):
-        chunk = due[start : start + BATCH_SIZE]
-        if start:
-            sleep(BATCH_INTERVAL if len(chunk) > 1 else SINGLE_INTERVAL)
-        _send_chunk(client, chunk, report, throttle_retries=throttle_retries, sleep=sleep)
+def _deliver(batch, report, *, throttle_retries, sleep):
+    if not aws.aws_configured():
+        for revocation in batch:
+            _retry_later(revocation, "AWS is not configured (set AWS_REGION); kept for later", report)
+        return
+    by_region: dict[str, list] = {}
+    for revocation in batch:
+        by_region.setdefault(aws.region_of(revocation.channel.arn), []).append(revocation)
+    for region, revocations in by_region.items():
+        _send_chunk(aws.ivs_client(region), revocations, report, throttle_retries=throttle_retries, sleep=sleep)
 
 
 def _send_chunk(client, chunk, report, *, throttle_retries, sleep):
@@ -233,34 +253,10 @@ def _fail(revocation, message, report):
 
 def retry(revocations) -> int:
     """Admin action: put failed or waiting revocations back in the queue, due now."""
-    count = revocations.exclude(status=RevocationStatus.DONE).update(
-        status=RevocationStatus.PENDING, next_attempt_at=timezone.now()
-    )
-    transaction.on_commit(deliver_soon)
+    with transaction.atomic():
+        count = revocations.exclude(status=RevocationStatus.DONE).update(
+            status=RevocationStatus.PENDING, next_attempt_at=timezone.now()
+        )
+        if count:
+            deliver_soon()
     return count
-
-
-def end_sessions_for_entitlements(entitlement_ids) -> int:
-    """After entitlements were revoked, ended or moved: stop the viewers they no longer cover."""
-    from django.contrib.auth.models import Group
-
-    from viewers.models import Entitlement, User
-
-    rows = list(Entitlement.objects.filter(pk__in=list(entitlement_ids)).values("channel_id", "user_id", "group_id"))
-    if not rows:
-        return 0
-    user_ids = {row["user_id"] for row in rows if row["user_id"]}
-    group_ids = {row["group_id"] for row in rows if row["group_id"]}
-    if group_ids:
-        members = User.groups.through.objects.filter(group__in=Group.objects.filter(pk__in=group_ids))
-        user_ids |= set(members.values_list("user_id", flat=True))
-    return end_sessions_without_access(user_ids=user_ids, channel_ids={row["channel_id"] for row in rows})
-
-
-def revoke_all_sessions(user_id, reason=SessionEnd.REVOKED) -> int:
-    """Stop every open session of a viewer, whatever the access rule says (the account is going away)."""
-    channel_ids = set(open_sessions().filter(user_id=user_id).values_list("channel_id", flat=True))
-    return sum(
-        revoke_sessions(user_id=user_id, channel=channel, reason=reason)
-        for channel in Channel.objects.filter(pk__in=channel_ids)
-    )

@@ -3,8 +3,8 @@
 from django.db import transaction
 from django.utils import timezone
 
-from viewers import revocation
 from viewers.models import Entitlement
+from viewers.reconcile import reconcile_soon
 
 
 def entitlement_grant(
@@ -31,7 +31,8 @@ def entitlements_revoke(*, entitlements, revoked_by=None, now=None) -> int:
     now = now or timezone.now()
     affected = list(entitlements.filter(revoked_at__isnull=True).values_list("pk", flat=True))
     count = Entitlement.objects.filter(pk__in=affected).update(revoked_at=now, revoked_by=revoked_by)
-    revocation.end_sessions_for_entitlements(affected)
+    if count:
+        reconcile_soon()
     return count
 
 
@@ -40,10 +41,14 @@ def entitlements_extend(*, entitlements, until) -> int:
     """Move the end of live entitlements to `until` (never before their start)."""
     live = entitlements.filter(revoked_at__isnull=True)
     live = live.exclude(starts_at__gte=until)
-    return live.update(ends_at=until)
+    count = live.update(ends_at=until)
+    if count:
+        reconcile_soon()  # "extended" to a moment already past is a withdrawal
+    return count
 
 
-# --- Bulk operations from the admin (issue #5). Revocation side effects belong inside these, not in callers.
+# --- Bulk operations from the admin. Each asks the worker for an early reconciliation, which stops the sessions
+# they withdrew; the periodic one would stop them anyway (viewers/reconcile.py).
 
 
 @transaction.atomic
@@ -55,7 +60,8 @@ def entitlements_end_now(*, entitlements, now=None) -> int:
     now = now or timezone.now()
     affected = list(entitlements.filter(current_entitlement_q(now)).values_list("pk", flat=True))
     count = Entitlement.objects.filter(pk__in=affected).update(ends_at=now)
-    revocation.end_sessions_for_entitlements(affected)
+    if count:
+        reconcile_soon()
     return count
 
 

@@ -113,3 +113,47 @@ def login(page, live_server, username, password, next_path):
 
 def copy_artifact(src: Path, dest: Path) -> None:
     shutil.copyfile(src, dest)
+
+
+@pytest.fixture
+def ivs_worker(live_server, settings, monkeypatch):
+    """The real task worker (django-tasks-db's), in a thread with its own database connection, delivering
+    revocations through boto3 to the live server's copy of the IVS API, as `make run` does. Reconciles
+    every 3 seconds."""
+    import threading
+
+    from django.db import connections
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    from viewers import aws, reconcile
+
+    settings.AWS_REGION = "us-west-2"
+    settings.AWS_ENDPOINT_URL_IVS = live_server.url + "/ivs"
+    settings.IVS_RECONCILE_SECONDS = 3
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "browser-tests")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "browser-tests")
+    aws._client.cache_clear()
+    worker = Worker(
+        queue_names=["default"],
+        interval=0.2,
+        batch=False,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="browser-tests",
+        excluded_queue_names=[],
+    )
+
+    def run():
+        try:
+            worker.run()
+        finally:
+            connections.close_all()
+
+    reconcile.schedule(delay=0)
+    thread = threading.Thread(target=run, name="ivs-worker", daemon=True)
+    thread.start()
+    yield worker
+    worker.running = False
+    thread.join(timeout=30)
+    aws._client.cache_clear()

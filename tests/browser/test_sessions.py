@@ -36,7 +36,9 @@ def test_the_first_load_makes_no_refresh_call(context, live_server, viewer):
     assert refresh_calls(log) == []
 
 
-def test_revoking_the_entitlement_stops_the_video_with_a_clear_message(context, live_server, viewer, artifacts):
+def test_revoking_the_entitlement_stops_the_video_with_a_clear_message(
+    context, live_server, viewer, artifacts, ivs_worker
+):
     page = context.new_page()
     login(page, live_server, "viewer", "watch-it-now", "/channels/e2e-event/")
     page.wait_for_function(PLAYING, timeout=30_000)

@@ -70,6 +70,12 @@ def base_env(tmp: Path, key_file: Path, port: int, **overrides) -> dict:
         "IVS_PLAYER_SDK_URL": "/static/vendor/ivs/ivs-player.js",
         "PORT": str(port),
         "WEB_CONCURRENCY": "2",
+        # Revocations go through boto3 to server A's copy of the IVS API, as they would go to AWS.
+        "AWS_REGION": "us-west-2",
+        "AWS_ACCESS_KEY_ID": "prod-tests",
+        "AWS_SECRET_ACCESS_KEY": "prod-tests",
+        "AWS_ENDPOINT_URL_IVS": f"http://127.0.0.1:{PORTS[0]}/ivs",
+        "IVS_RECONCILE_SECONDS": "2",
     }
     env.update(overrides)
     return env
@@ -87,6 +93,36 @@ def manage(env: dict, *args: str, input_text: str | None = None) -> str:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
+
+
+class Worker:
+    """`manage.py ivs_worker`, as deployed: its own process, several of them sharing the queue."""
+
+    def __init__(self, name: str, env: dict, log_dir: Path):
+        self.name, self.env = name, env
+        self.log_path = log_dir / f"worker-{name}.log"
+        self.process = None
+
+    def start(self) -> "Worker":
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(  # noqa: S603
+            [sys.executable, "manage.py", "ivs_worker", "--no-reload", "--interval", "0.2", "--worker-id", self.name],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        return self
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
 
 
 class Server:
@@ -237,6 +273,13 @@ class Cluster:
             cursor = conn.execute(query, params)
             return cursor.fetchall() if cursor.description else cursor.rowcount
 
+    def wait_for(self, query: str, params, expected, timeout: float = 20):
+        """Poll the database until `query` returns `expected` (the workers act on their own schedule)."""
+        deadline = time.monotonic() + timeout
+        while (rows := self.sql(query, params)) != expected and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return rows
+
     def server(self, name: str, port: int, **overrides) -> Server:
         return Server(name, port, base_env(self.tmp, self.key_file, port, **overrides), self.tmp)
 
@@ -286,13 +329,16 @@ def cluster(tmp_path_factory):
 
     a = Server("a", PORTS[0], env, tmp)
     b = Server("b", PORTS[1], base_env(tmp, key_file, PORTS[1]), tmp)
+    workers = [Worker(name, env, tmp) for name in ("worker-1", "worker-2")]
     try:
         a.start()
         b.start()
+        for worker in workers:
+            worker.start()
         yield Cluster(a, b, tmp, key_file)
     finally:
-        a.stop()
-        b.stop()
+        for process in (a, b, *workers):
+            process.stop()
 
 
 @pytest.fixture

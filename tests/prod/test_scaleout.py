@@ -105,12 +105,32 @@ def test_revocation_on_one_server_is_honoured_by_the_other(cluster):
     action = {"action": "revoke", "_selected_action": entitlement[0], "apply": "yes"}
     assert admin.csrf_post("/admin/viewers/entitlement/", action)[0] == 302
 
-    assert cluster.sql("SELECT status FROM viewers_revocation WHERE viewer_id = %s", (claims["aws:viewer-id"],)) == [
-        ("done",)
-    ]
+    # One of the two workers delivers it, once, through boto3 to the IVS API.
+    query = "SELECT status FROM viewers_revocation WHERE viewer_id = %s"
+    assert cluster.wait_for(query, (claims["aws:viewer-id"],), [("done",)]) == [("done",)]
     assert player.send("GET", variant)[0] == 403  # B's origin stops the running stream
     assert viewer.on(cluster.b).watch()[0] == 403  # B issues no new page
     assert viewer.on(cluster.b).refresh() == 403  # nor a refreshed token
+
+
+def test_the_workers_stop_a_session_whose_window_simply_ended(cluster):
+    viewer = Browser(cluster.a)
+    viewer.login("viewer5")
+    _, claims, url = viewer.watch()
+    player = Browser(cluster.b)
+    status, _, playlist = player.send("GET", path_of(url))
+    variant = next(line for line in playlist.splitlines() if line and not line.startswith("#"))
+    assert player.send("GET", variant)[0] == 200
+    # A SQL fix from a console: no request, no signal. Only the periodic reconciliation can notice.
+    ended = cluster.sql(
+        "UPDATE viewers_entitlement SET ends_at = now() "
+        "WHERE user_id = (SELECT id FROM viewers_user WHERE username = %s)",
+        ("viewer5",),
+    )
+    assert ended == 1
+    query = "SELECT status FROM viewers_revocation WHERE viewer_id = %s"
+    assert cluster.wait_for(query, (claims["aws:viewer-id"],), [("done",)]) == [("done",)]
+    assert player.send("GET", variant)[0] == 403
 
 
 def test_device_limits_hold_across_servers(cluster):

@@ -1,0 +1,270 @@
+"""The withdrawal guarantee: whatever path takes access away, the next reconciliation ends the session.
+
+Each path here changes the database the way that path does and then runs the reconciler alone, with no
+signal or service helping, so a test passes only if the level-triggered comparison catches the change.
+"""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.utils import timezone
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
+
+from viewers import access, reconcile, revocation
+from viewers.models import Entitlement, Revocation, TokenAudit, User
+
+pytestmark = pytest.mark.django_db
+
+
+def playing(user, channel, *, resolution="", issued_at=None):
+    """An open playback session, as the player page records it."""
+    issued_at = issued_at or timezone.now()
+    return TokenAudit.objects.create(
+        user=user,
+        channel=channel,
+        viewer_id=user.viewer_id,
+        max_resolution=resolution,
+        issued_at=issued_at,
+        expires_at=issued_at + timedelta(minutes=5),
+    )
+
+
+def ended_by_reconcile(session, now=None):
+    queued = reconcile.reconcile(now)
+    session.refresh_from_db()
+    return session.end_reason == "revoked" and queued == 1
+
+
+class TestEveryPathStopsPlayback:
+    def test_the_entitling_group_deleted(self, bob, subscribers, private_channel):
+        session = playing(bob, private_channel, resolution="HD")
+        subscribers.delete()
+        assert ended_by_reconcile(session)
+
+    def test_the_entitlement_moved_to_another_user(self, alice, carol, private_channel):
+        session = playing(alice, private_channel)
+        Entitlement.objects.filter(user=alice).update(user=carol)
+        assert ended_by_reconcile(session)
+
+    def test_the_entitlement_moved_to_a_group_the_viewer_is_not_in(self, alice, private_channel):
+        session = playing(alice, private_channel)
+        Entitlement.objects.filter(user=alice).update(user=None, group=Group.objects.create(name="others"))
+        assert ended_by_reconcile(session)
+
+    def test_the_entitlement_moved_to_another_channel(self, alice, private_channel, public_channel):
+        session = playing(alice, private_channel)
+        Entitlement.objects.filter(user=alice).update(channel=public_channel)
+        assert ended_by_reconcile(session)
+
+    def test_the_window_ends_with_nothing_else_happening(self, alice, private_channel, now):
+        Entitlement.objects.filter(user=alice).update(ends_at=now + timedelta(minutes=10))
+        session = playing(alice, private_channel)
+        assert reconcile.reconcile(now + timedelta(minutes=9)) == 0
+        assert ended_by_reconcile(session, now + timedelta(minutes=10))
+
+    def test_a_bulk_update_that_fires_no_signal(self, alice, private_channel):
+        session = playing(alice, private_channel)
+        Entitlement.objects.filter(user=alice).update(revoked_at=timezone.now())
+        assert ended_by_reconcile(session)
+
+    def test_the_user_deleted(self, alice, private_channel):
+        session = playing(alice, private_channel)
+        alice.delete()
+        assert ended_by_reconcile(session)
+        assert Revocation.objects.get().viewer_id == session.viewer_id
+
+    def test_the_user_deactivated_by_update(self, alice, private_channel):
+        session = playing(alice, private_channel)
+        User.objects.filter(pk=alice.pk).update(is_active=False)
+        assert ended_by_reconcile(session)
+
+    def test_the_viewer_removed_from_the_group(self, bob, subscribers, private_channel):
+        session = playing(bob, private_channel, resolution="HD")
+        User.groups.through.objects.filter(user=bob).delete()
+        assert ended_by_reconcile(session)
+
+
+class TestWhatItLeavesAlone:
+    def test_a_viewer_still_entitled_through_a_group_and_directly(self, bob, private_channel):
+        Entitlement.objects.create(user=bob, channel=private_channel, max_resolution="HD")
+        session = playing(bob, private_channel, resolution="HD")
+        Entitlement.objects.filter(user=bob).update(revoked_at=timezone.now())
+        assert reconcile.reconcile() == 0
+        session.refresh_from_db()
+        assert session.ended_at is None
+
+    def test_public_channels_are_never_revoked(self, alice, private_channel):
+        session = playing(alice, private_channel)
+        private_channel.is_private = False
+        private_channel.save()
+        Entitlement.objects.all().delete()
+        assert reconcile.reconcile() == 0
+        session.refresh_from_db()
+        assert session.ended_at is None
+
+    def test_sessions_older_than_the_longest_broadcast_are_not_open(self, alice, private_channel, settings):
+        playing(alice, private_channel, issued_at=timezone.now() - timedelta(hours=settings.IVS_SESSION_MAX_HOURS + 1))
+        Entitlement.objects.all().delete()
+        assert reconcile.reconcile() == 0
+
+    def test_tokens_without_a_viewer_id_cannot_be_revoked_and_are_skipped(self, alice, private_channel):
+        TokenAudit.objects.create(
+            user=alice, channel=private_channel, issued_at=timezone.now(), expires_at=timezone.now()
+        )
+        Entitlement.objects.all().delete()
+        assert reconcile.reconcile() == 0
+
+
+class TestResolution:
+    def test_a_narrowed_entitlement_ends_the_higher_resolution_session(self, alice, private_channel):
+        session = playing(alice, private_channel, resolution="HD")
+        Entitlement.objects.filter(user=alice).update(max_resolution="SD")
+        assert ended_by_reconcile(session)
+
+    def test_a_session_within_the_new_limit_keeps_playing(self, alice, private_channel):
+        session = playing(alice, private_channel, resolution="SD")
+        Entitlement.objects.filter(user=alice).update(max_resolution="HD")
+        assert reconcile.reconcile() == 0
+        session.refresh_from_db()
+        assert session.ended_at is None
+
+    def test_an_unlimited_token_needs_an_unlimited_entitlement(self, alice, private_channel):
+        session = playing(alice, private_channel, resolution="")
+        Entitlement.objects.filter(user=alice).update(max_resolution="FULL_HD")
+        assert ended_by_reconcile(session)
+
+
+def test_it_agrees_with_decide_for_every_fixture_person(alice, bob, carol, dave, erin, frank, ivan, private_channel):
+    sessions = {}
+    for person in (alice, bob, carol, dave, erin, frank, ivan):
+        decision = access.decide(person, private_channel)
+        sessions[person.username] = (decision.allowed, playing(person, private_channel, resolution="SD"))
+    reconcile.reconcile()
+    for username, (allowed, session) in sessions.items():
+        session.refresh_from_db()
+        assert (session.ended_at is None) == allowed, username
+
+
+class TestIdempotence:
+    def test_a_second_run_queues_nothing(self, alice, private_channel):
+        playing(alice, private_channel)
+        Entitlement.objects.all().delete()
+        assert reconcile.reconcile() == 1
+        assert reconcile.reconcile() == 0
+        assert Revocation.objects.count() == 1
+
+    def test_one_revocation_per_viewer_through_the_newest_session(self, alice, private_channel):
+        older, newer = playing(alice, private_channel), playing(alice, private_channel)
+        Entitlement.objects.all().delete()
+        assert reconcile.reconcile() == 1
+        assert Revocation.objects.get().max_version == newer.pk > older.pk
+
+    def test_its_queries_do_not_grow_with_the_audience(self, private_channel, django_assert_num_queries):
+        for i in range(40):
+            user = User.objects.create_user(f"viewer{i}")
+            Entitlement.objects.create(user=user, channel=private_channel)
+            playing(user, private_channel)
+        # One anti-join (and the savepoint around it, as this test runs inside a transaction); nobody lost access.
+        with django_assert_num_queries(3):
+            reconcile.reconcile()
+        Entitlement.objects.update(revoked_at=timezone.now())
+        # Also: one update, one insert of revocations, then look for and enqueue the delivery task.
+        with django_assert_num_queries(7):
+            assert reconcile.reconcile() == 40
+
+
+class TestTheWorker:
+    def test_a_request_only_writes_rows_and_the_worker_delivers(self, client, alice, private_channel, worker):
+        # A withdrawal in a request makes no IVS call and no revocation yet: only a task row for the worker.
+        playing(alice, private_channel)
+        Entitlement.objects.get(user=alice).delete()
+        assert not Revocation.objects.exists()
+        assert DBTaskResult.objects.ready().filter(task_path=reconcile.reconcile_periodically.module_path).exists()
+        worker()
+        assert Revocation.objects.get().status == "pending"  # AWS is not configured in tests
+        assert "AWS is not configured" in Revocation.objects.get().last_error
+
+    def test_the_periodic_run_books_exactly_one_next_run(self, settings, worker):
+        reconcile.schedule(delay=0)
+        worker()
+        waiting = DBTaskResult.objects.filter(status=TaskResultStatus.READY)
+        assert waiting.count() == 1
+        delay = (waiting.get().run_after - timezone.now()).total_seconds()
+        assert settings.IVS_RECONCILE_SECONDS - 5 < delay <= settings.IVS_RECONCILE_SECONDS
+        reconcile.schedule(delay=settings.IVS_RECONCILE_SECONDS)  # a second worker starting
+        assert waiting.count() == 1
+
+    def test_an_early_run_is_booked_once_however_many_writes_ask(self, alice, private_channel):
+        for _ in range(3):
+            reconcile.reconcile_soon()
+        assert DBTaskResult.objects.ready().count() == 1
+
+    def test_old_task_rows_are_pruned(self, settings, worker):
+        reconcile.schedule(delay=0)
+        worker()
+        DBTaskResult.objects.filter(status=TaskResultStatus.SUCCESSFUL).update(
+            finished_at=timezone.now() - timedelta(hours=settings.TASK_RESULTS_KEEP_HOURS + 1)
+        )
+        DBTaskResult.objects.filter(status=TaskResultStatus.READY).update(run_after=timezone.now())
+        worker()
+        assert DBTaskResult.objects.filter(status=TaskResultStatus.SUCCESSFUL).count() == 1
+
+    def test_a_delivery_backlog_is_handed_over_in_turns(self, alice, private_channel, monkeypatch):
+        for version in range(3):
+            Revocation.objects.create(
+                channel=private_channel, viewer_id=f"v{version}", max_version=version, reason="revoked"
+            )
+        monkeypatch.setattr(revocation, "DELIVERY_BUDGET_SECONDS", 0)
+        revocation.deliver_revocations.call()
+        assert DBTaskResult.objects.ready().filter(task_path=revocation.deliver_revocations.module_path).exists()
+
+
+class TestTheAdminShowsTheBacklog:
+    def test_a_stopped_worker_and_its_backlog_are_visible(self, admin_client, alice, private_channel):
+        Revocation.objects.create(channel=private_channel, viewer_id=alice.viewer_id, max_version=1, reason="revoked")
+        page = admin_client.get("/admin/viewers/revocation/").content.decode()
+        assert "1 pending" in page
+        assert "has not reconciled recently" in page
+
+    def test_a_running_worker_is_reported_as_such(self, admin_client, worker):
+        reconcile.schedule(delay=0)
+        worker()
+        page = admin_client.get("/admin/viewers/revocation/").content.decode()
+        assert "Nothing pending" in page
+        assert "last compared open sessions with the access rule" in page
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_runs_queue_each_revocation_once(private_channel):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (DATABASE_URL=postgres://…); SQLite runs one write transaction at a time")
+    for i in range(200):
+        user = User.objects.create_user(f"v{i}")
+        playing(user, private_channel)
+    barrier = threading.Barrier(2)
+    counts, errors = [], []
+
+    def run():
+        from django.db import connection as thread_connection
+
+        try:
+            barrier.wait()
+            counts.append(reconcile.reconcile())
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert sum(counts) == 200
+    assert Revocation.objects.count() == Revocation.objects.values("viewer_id").distinct().count() == 200

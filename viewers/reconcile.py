@@ -1,0 +1,113 @@
+"""Level-triggered withdrawal: make the open playback sessions agree with the access rule.
+
+IVS checks a token only when playback starts, so a viewer who lost access keeps watching until IVS is told to
+revoke the session. Hooks on the write paths we know (admin actions, signals) cannot cover the ones we do not
+(a group deleted, an entitlement moved to someone else, a window that simply ends, a bulk UPDATE from a script).
+So the worker runs `reconcile()` every IVS_RECONCILE_SECONDS: it compares every open session with the rule as it
+stands now and ends, and queues a revocation for, each one the rule no longer allows. The hooks only ask for an
+early run (viewers.tasks.reconcile_soon); the guarantee is this function.
+
+Set-based on purpose: one SELECT, an anti-join of open sessions against the entitlements that cover them, finds
+the sessions to end; only those are then touched (revocation.end_and_queue). When nobody lost access that is the
+same one query for ten sessions or a million, and no IN (…) list grows with the audience.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import CharField, Exists, ExpressionWrapper, OuterRef, Q
+from django.utils import timezone
+from django_tasks import TaskResultStatus, task
+from django_tasks_db.models import DBTaskResult
+
+from viewers.models import Entitlement, SessionEnd
+from viewers.revocation import deliver_soon, due_revocations, end_and_queue, open_sessions
+from viewers.tokens import RESOLUTIONS
+
+# Least generous first; "" (no limit) is the most generous of all.
+LADDER = (*RESOLUTIONS, "")
+
+
+def _as_generous_as(level: str) -> list[str]:
+    """The entitlement resolutions that allow at least `level`."""
+    return list(LADDER[LADDER.index(level) :])
+
+
+def _covers_session_resolution() -> Q:
+    """An entitlement allows at least the resolution the outer session's token was minted for."""
+    return Q(
+        *[Q(session_resolution=level, max_resolution__in=_as_generous_as(level)) for level in LADDER], _connector=Q.OR
+    )
+
+
+def sessions_without_access(now):
+    """Open sessions on private channels whose viewer the access rule no longer lets watch, at the token's resolution.
+
+    The set form of access.decide(): the viewer is gone or inactive, or holds no current entitlement on the
+    session's channel, directly or through a group, that allows the resolution the token carried. A narrowed
+    entitlement (HD → SD) therefore ends the HD session; the player's one retry gets an SD token.
+    """
+    covering = (
+        Entitlement.objects.current(now)
+        .filter(channel_id=OuterRef("channel_id"))
+        .annotate(session_resolution=ExpressionWrapper(OuterRef("max_resolution"), output_field=CharField()))
+        .filter(_covers_session_resolution())
+    )
+    held_directly = covering.filter(user_id=OuterRef("user_id"))
+    held_through_group = covering.filter(group__user=OuterRef("user_id"))
+    return (
+        open_sessions(now)
+        .filter(channel__is_private=True)
+        .filter(
+            Q(user__isnull=True) | Q(user__is_active=False) | (~Exists(held_directly) & ~Exists(held_through_group))
+        )
+    )
+
+
+def reconcile(now=None) -> int:
+    """End every open session the access rule no longer allows and queue its revocation. Returns how many
+    revocations (one per channel and viewer) were queued. Idempotent: ended sessions are no longer open."""
+    now = now or timezone.now()
+    return end_and_queue(sessions_without_access(now), reason=SessionEnd.REVOKED, now=now)
+
+
+@task()
+def reconcile_periodically():
+    """The worker's periodic task: reconcile, hand due deliveries (retries included) over, tidy up.
+
+    It books its own next run before doing anything, so an error below never ends the cycle; a worker killed
+    mid-run is covered by `ivs_worker`, which books a run when it starts.
+    """
+    schedule(delay=settings.IVS_RECONCILE_SECONDS)
+    queued = reconcile()
+    if due_revocations().exists():
+        deliver_soon()
+    DBTaskResult.objects.finished().filter(
+        finished_at__lt=timezone.now() - timedelta(hours=settings.TASK_RESULTS_KEEP_HOURS)
+    ).delete()
+    return {"queued": queued}
+
+
+def schedule(*, delay: float = 0) -> None:
+    """Book a reconciliation `delay` seconds from now, unless one is already waiting (there is one cycle)."""
+    waiting = DBTaskResult.objects.filter(task_path=reconcile_periodically.module_path, status=TaskResultStatus.READY)
+    if delay == 0:
+        waiting = waiting.filter(run_after__lte=timezone.now())
+    if not waiting.exists():
+        reconcile_periodically.using(run_after=timezone.now() + timedelta(seconds=delay)).enqueue()
+
+
+def reconcile_soon() -> None:
+    """A write path that withdrew access asks for an early run; the periodic one would find it anyway."""
+    schedule(delay=0)
+
+
+def last_run():
+    """When the worker last finished a reconciliation (None: never, or the worker is not running)."""
+    return (
+        DBTaskResult.objects.successful()
+        .filter(task_path=reconcile_periodically.module_path)
+        .order_by("-finished_at")
+        .values_list("finished_at", flat=True)
+        .first()
+    )
