@@ -176,3 +176,48 @@ class TestStagedImportsThatInviteUsers:
         client.force_login(staff_with("add_entitlement", "view_entitlement", "add_user"))
         client.post(f"/admin/viewers/entitlement/import/{staged.pk}/", {"confirm": "1"})
         assert User.objects.filter(email="new@example.com", is_active=False).exists()
+
+
+@pytest.mark.django_db
+class TestChangingUsersIsNotBecomingSuperuser:
+    """Same class as finding 1: change_user (now needed for invitation links) must not mean "become a superuser"."""
+
+    @pytest.fixture
+    def clerk(self, client):
+        clerk = staff_with("view_user", "change_user")
+        client.force_login(clerk)
+        return clerk
+
+    def test_it_cannot_set_a_superusers_password(self, client, clerk, admin_user):
+        form = {"password1": "Taken-over-77", "password2": "Taken-over-77", "usable_password": "true"}
+        assert client.post(f"/admin/viewers/user/{admin_user.pk}/password/", form).status_code == 403
+        admin_user.refresh_from_db()
+        assert admin_user.check_password("password")
+
+    def test_it_cannot_make_anyone_a_superuser_or_grant_permissions(self, client, clerk):
+        form = {
+            "username": "clerk",
+            "email": "clerk@example.com",
+            "is_active": "on",
+            "is_staff": "on",
+            "is_superuser": "on",
+            "user_permissions": list(Permission.objects.values_list("pk", flat=True)),
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "00:00:00",
+        }
+        client.post(f"/admin/viewers/user/{clerk.pk}/change/", form)
+        clerk.refresh_from_db()
+        assert not clerk.is_superuser
+        assert clerk.user_permissions.count() == 2
+
+    def test_it_still_edits_viewers(self, client, clerk, carol):
+        form = {
+            "username": "carol",
+            "email": "carol@new.example.com",
+            "is_active": "on",
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "00:00:00",
+        }
+        assert client.post(f"/admin/viewers/user/{carol.pk}/change/", form).status_code == 302
+        carol.refresh_from_db()
+        assert carol.email == "carol@new.example.com"

@@ -2,6 +2,8 @@ import logging
 
 from django.contrib import admin
 from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import models
 from django.urls import path, reverse
@@ -20,10 +22,39 @@ class OpsMedia:
     css = {"all": ["css/admin-ops.css"]}
 
 
+class BoundedDateChangeList(ChangeList):
+    """Django's date drill-down computes the next year, month or day with no bound: at 9999 that raised (a 500).
+    Out of range is a bad filter, like any other; the admin answers those by going back to the list."""
+
+    def get_filters(self, request):
+        try:
+            return super().get_filters(request)
+        except (OverflowError, ValueError) as exc:
+            raise IncorrectLookupParameters(exc) from exc
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     readonly_fields = ("viewer_id",)
     fieldsets = DjangoUserAdmin.fieldsets + (("Playback", {"fields": ("viewer_id",)}),)
+
+    # change_user is what invitation links need; it must not also mean "become a superuser": only superusers
+    # edit superusers (their password included) or hand out superuser status and per-user permissions.
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        if request.user.is_superuser:
+            return fields
+        return (*fields, "is_superuser", "user_permissions")
 
 
 @admin.register(Channel)
@@ -69,6 +100,10 @@ class EntitlementAdmin(admin.ModelAdmin):
     readonly_fields = ("created_at", "created_by", "revoked_at", "revoked_by")
     actions = ("revoke", "end_now", "extend")
     date_hierarchy = "created_at"
+
+    def get_changelist(self, request, **kwargs):
+        return BoundedDateChangeList
+
     formfield_overrides = {models.DateTimeField: {"validators": [validators.validate_date_in_range]}}
     Media = OpsMedia
 
@@ -142,6 +177,10 @@ class TokenAuditAdmin(admin.ModelAdmin):
     search_fields = ("user__username", "user__email", "viewer_id", "client_ip", "single_use_uuid")
     list_select_related = ("user", "channel")
     date_hierarchy = "issued_at"
+
+    def get_changelist(self, request, **kwargs):
+        return BoundedDateChangeList
+
     show_full_result_count = False  # counting millions of rows on every page view is the slow part
 
     def has_add_permission(self, request):
