@@ -1,6 +1,7 @@
 """What the stand-in IVS remembers: spent single-use ids, open sessions and revocations."""
 
 import secrets
+import string
 
 from django.db import models
 from django.utils import timezone
@@ -52,3 +53,36 @@ class ViewerRevocation(models.Model):
 
     def __str__(self):
         return f"{self.viewer_id} on {self.channel_arn} through version {self.max_version}"
+
+
+#: The account in the ARNs of imported key pairs: the stand-in has no accounts, so all share this one.
+LOCAL_ACCOUNT = "123456789012"
+KEY_PAIR_ID_ALPHABET = string.ascii_letters + string.digits
+
+
+def new_key_pair_id() -> str:
+    return "".join(secrets.choice(KEY_PAIR_ID_ALPHABET) for _ in range(12))
+
+
+class PlaybackKeyPair(models.Model):
+    """ImportPlaybackKeyPair: a public key in one region. The origin lists it; it does not verify with it."""
+
+    region = models.CharField(max_length=32)
+    key_pair_id = models.CharField(max_length=12, unique=True, default=new_key_pair_id, editable=False)
+    name = models.CharField(max_length=128, blank=True)
+    public_key_pem = models.TextField()
+    fingerprint = models.CharField(max_length=47)
+    tags = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["region", "fingerprint"], name="localivs_one_key_pair_per_region")
+        ]
+
+    def __str__(self):
+        return self.arn
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:ivs:{self.region}:{LOCAL_ACCOUNT}:playback-key/{self.key_pair_id}"

@@ -1,6 +1,6 @@
 from django.urls import re_path
 
-from localivs import views
+from localivs import control, views
 
 urlpatterns = [
     # The same path IVS uses: /api/video/v1/<region>.<account>.channel.<channel id>.m3u8
@@ -19,4 +19,6 @@ urlpatterns = [
         views.segment,
         name="localivs-segment",
     ),
+    # The IVS control plane: POST /<Operation>, as boto3 sends it with endpoint_url=<site>/ivs.
+    re_path(r"^(?P<name>[A-Za-z]{1,64})$", control.operation, name="localivs-control"),
 ]

@@ -2,7 +2,6 @@ import json
 import time
 from urllib.parse import parse_qs, urlsplit
 
-from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 
 from viewers import keys, tokens, validators
@@ -12,7 +11,8 @@ from viewers.models import Channel
 class Command(BaseCommand):
     help = (
         "Check a playback token (or a playback URL carrying ?token=) the way IVS does: prints its claims, "
-        "which registered key verified it, and the verdict with its reason. It never spends a single-use token."
+        "which registered key verified it, and the verdict with its reason. Revocations and spent single-use "
+        "ids are IVS's state, which IVS's API cannot read: they are not checked (and nothing is spent)."
     )
 
     def add_arguments(self, parser):
@@ -37,7 +37,6 @@ class Command(BaseCommand):
         verification_keys = list(keys.verification_keys())
         if not verification_keys:
             self.stdout.write("No registered playback keys; add the public key in admin first.")
-        spent_before = self._was_spent(claims.get(tokens.CLAIM_SINGLE_USE))
         try:
             verified = tokens.verify(
                 token,
@@ -45,13 +44,13 @@ class Command(BaseCommand):
                 channel_arn=arn,
                 now=time.time(),
                 origin=origin,
-                revoked_through=self._revoked_through,
-                claim_single_use=lambda single_use, exp: not spent_before,
-            )
+            )  # no revoked_through / claim_single_use: that state is IVS's own, and its API cannot read it
         except tokens.TokenRejected as rejected:
             raise CommandError(f"Verdict: REJECTED ({rejected.code}): {rejected.reason}", returncode=1) from None
         self.stdout.write(f"Verified by key: {verified.key_id}")
         self.stdout.write(self.style.SUCCESS("Verdict: VALID"))
+        for note in self._unchecked(claims):
+            self.stdout.write(note)
 
     def _split(self, value):
         """A bare token, or a URL with ?token=; from an IVS-shaped URL also the channel's ARN."""
@@ -73,16 +72,12 @@ class Command(BaseCommand):
             return channel.arn
         return url_arn
 
-    def _revoked_through(self, arn, viewer_id):
-        if not apps.is_installed("localivs"):
-            return None
-        from localivs import state
-
-        return state.revoked_through(arn, viewer_id)
-
-    def _was_spent(self, single_use):
-        if not single_use or not apps.is_installed("localivs"):
-            return False
-        from localivs.models import SpentToken
-
-        return SpentToken.objects.filter(single_use_uuid=str(single_use)).exists()
+    def _unchecked(self, claims):
+        """What IVS also checks but cannot be asked about: its API reads neither revocations nor spent ids."""
+        if claims.get(tokens.CLAIM_VIEWER_ID):
+            yield (
+                "Not checked: whether IVS has revoked this viewer's sessions "
+                "(StartViewerSessionRevocation leaves no state that IVS's API can read)."
+            )
+        if claims.get(tokens.CLAIM_SINGLE_USE):
+            yield "Not checked: whether this single-use token was already spent (only IVS knows; nothing was spent)."
