@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "axes",
     "viewers",
+    "sales",
 ]
 
 # The local IVS stand-in (token verification + a looping test stream) for the demo and tests.
@@ -232,6 +233,9 @@ IVS_PLAYER_WASM_BINARY_URL = env.str("IVS_PLAYER_WASM_BINARY_URL", default="")
 # AWS region of the IVS channels (key import, channel sync, revocation). Empty: the site does not
 # call AWS. Credentials come from boto3's standard chain (env vars, ~/.aws, instance/task role).
 AWS_REGION = env.str("IVS_AWS_REGION", default="") or env.str("AWS_REGION", default="")
+# Every region the site reads channels from (channel sync) and imports playback keys into. Empty: the
+# regions of the existing channels and AWS_REGION.
+IVS_REGIONS = env.list("IVS_REGIONS", default=[])
 # Where boto3 sends IVS control-plane calls. Empty: AWS's own endpoint for the region. The demo points it at the
 # local origin's copy of the IVS API (http://127.0.0.1:8000/ivs), so it runs the production delivery code.
 AWS_ENDPOINT_URL_IVS = env.str("AWS_ENDPOINT_URL_IVS", default="")
@@ -246,6 +250,14 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 IVS_RECONCILE_SECONDS = env.int("IVS_RECONCILE_SECONDS", default=30)
 # Finished task rows are kept this long (the admin shows recent runs), then the worker deletes them.
 TASK_RESULTS_KEEP_HOURS = env.int("TASK_RESULTS_KEEP_HOURS", default=24)
+
+# --- Country rules (README "Country rules"): where the viewer's country comes from.
+# A header set by the trusted proxy or CDN (CloudFront-Viewer-Country, CF-IPCountry…); read only when
+# TRUST_X_FORWARDED_FOR is on, since anyone can send it to a site that is not behind that proxy.
+IVS_COUNTRY_HEADER = env.str("IVS_COUNTRY_HEADER", default="")
+# A MaxMind country (or city) database file, GeoLite2-Country.mmdb or GeoIP2-Country.mmdb: the operator's
+# own copy, never downloaded by the site. Used when the header is not configured or not present.
+IVS_COUNTRY_DATABASE = env.str("IVS_COUNTRY_DATABASE", default="")
 
 LOGGING = {
     "version": 1,
@@ -273,3 +285,27 @@ IVS_BENCH_PAGES = env.bool("IVS_BENCH_PAGES", default=False)
 
 # Behind a load balancer that appends X-Forwarded-For, record the client's address from it.
 TRUST_X_FORWARDED_FOR = env.bool("TRUST_X_FORWARDED_FOR", default=False)
+
+
+def _secret(name: str) -> str:
+    """X, or the contents of the file X_FILE names (Docker secrets)."""
+    value = env.str(name, default="")
+    if not value and env.str(f"{name}_FILE", default=""):
+        try:
+            value = Path(env.str(f"{name}_FILE")).read_text().strip()
+        except OSError as exc:
+            raise ImproperlyConfigured(f"{name}_FILE cannot be read: {exc.strerror}") from None
+    return value
+
+
+# --- Email (invitations and "you now have access" messages). DEBUG prints them on the console; outside DEBUG
+# the default is an SMTP server on this machine, never the console, which would put password-set links in logs.
+vars().update(env.email_url_config(_secret("EMAIL_URL") or ("consolemail://" if DEBUG else "smtp://localhost:25")))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="webmaster@localhost")
+# The site's public address for links in emails, e.g. https://watch.example.com. Empty: the request's own.
+SITE_URL = env.str("SITE_URL", default="").rstrip("/")
+
+# --- Selling access with Stripe (sales/). The webhook endpoint's signing secret (whsec_…); empty turns it off.
+STRIPE_WEBHOOK_SECRET = _secret("STRIPE_WEBHOOK_SECRET")
+# Seconds a signature's timestamp may be old: Stripe's libraries default to 5 minutes, against replays.
+STRIPE_WEBHOOK_TOLERANCE = env.int("STRIPE_WEBHOOK_TOLERANCE", default=300)

@@ -8,6 +8,7 @@ admin.site.site_title = "IVS channels admin"
 urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("", include("sales.urls")),
     path("", include("viewers.urls")),
 ]
 

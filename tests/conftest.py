@@ -170,3 +170,53 @@ def run_worker(max_tasks=100) -> int:
 @pytest.fixture
 def worker():
     return run_worker
+
+
+# --- Country rules and several regions (tests/test_geo*.py, tests/test_keyregions*.py) ---------------------
+
+FINALS_ARN = "arn:aws:ivs:eu-west-1:123456789012:channel/Finals01"
+
+
+@pytest.fixture
+def allow_fr(private_channel):
+    private_channel.allowed_countries = ["FR"]
+    private_channel.save()
+    return private_channel
+
+
+@pytest.fixture
+def block_de(private_channel):
+    private_channel.blocked_countries = ["DE"]
+    private_channel.save()
+    return private_channel
+
+
+@pytest.fixture
+def country_db(tmp_path, settings):
+    """A MaxMind-format country database holding a few networks, as GeoLite2-Country has them."""
+    from mmdb_writer import MMDBWriter
+    from netaddr import IPSet
+
+    from viewers import geo
+
+    writer = MMDBWriter(ip_version=6, ipv4_compatible=True, database_type="GeoLite2-Country", languages=["en"])
+    for network, code in [("2.16.0.0/13", "FR"), ("5.1.0.0/16", "DE"), ("2a01:e00::/26", "FR")]:
+        writer.insert_network(IPSet([network]), {"country": {"iso_code": code, "names": {"en": code}}})
+    # Registered in Germany but used in Austria: the country is where it is used.
+    writer.insert_network(
+        IPSet(["81.0.0.0/16"]), {"country": {"iso_code": "AT"}, "registered_country": {"iso_code": "DE"}}
+    )
+    writer.insert_network(IPSet(["198.51.100.0/24"]), {"continent": {"code": "EU"}})  # no country at all
+    path = tmp_path / "country.mmdb"
+    writer.to_db_file(str(path))
+    settings.IVS_COUNTRY_DATABASE = str(path)
+    yield path
+    geo.country_database.cache_clear()
+
+
+@pytest.fixture
+def finals(db):
+    """A private channel in a second region (the cast's channels are in us-west-2)."""
+    return Channel.objects.create(
+        name="Finals", slug="finals", arn=FINALS_ARN, playback_url=playback_url_for(FINALS_ARN)
+    )

@@ -250,7 +250,8 @@ class TestTokenAuditIsReadOnly:
 
 
 def key_form(pem, name="new-key", **extra):
-    return {"name": name, "public_key_pem": pem, "ivs_arn": "", "is_active": "on", **extra}
+    regions = {"regions-TOTAL_FORMS": "0", "regions-INITIAL_FORMS": "0"}  # the "imported into regions" inline
+    return {"name": name, "public_key_pem": pem, "is_active": "on", **regions, **extra}
 
 
 @pytest.mark.django_db

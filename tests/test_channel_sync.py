@@ -79,7 +79,7 @@ class TestSync:
             def get_channel(self, **kwargs):
                 return aws.get_channel(**kwargs)
 
-        assert len(channel_sync.sync_channels(client=SmallPages())) == 7
+        assert len(channel_sync.sync_channels(clients=[SmallPages()])) == 7
         assert Channel.objects.count() == 7
 
     def test_dry_run_writes_nothing(self, aws):
@@ -99,7 +99,7 @@ class TestSync:
                 raise RuntimeError("network down")
 
         with pytest.raises(channel_sync.SyncError, match="Could not list the IVS channels"):
-            channel_sync.sync_channels(client=Broken())
+            channel_sync.sync_channels(clients=[Broken()])
 
 
 @pytest.mark.django_db

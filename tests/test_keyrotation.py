@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from viewers import keyrotation, keys, tokens
-from viewers.models import PlaybackKey
+from viewers.models import PlaybackKey, PlaybackKeyRegion
 
 KEY_ARN = "arn:aws:ivs:us-west-2:123456789012:playback-key/AbCdEf123456"
 KEYS = "/admin/viewers/playbackkey/"
@@ -53,28 +53,34 @@ class TestGenerate:
 
 @pytest.mark.django_db
 class TestImport:
-    def test_it_imports_with_boto3_and_records_arn_and_fingerprint(self, ivs):
+    def test_it_imports_with_boto3_and_records_arn_and_fingerprint(self, ivs, settings):
+        settings.AWS_REGION = "us-west-2"
         client, stubber = ivs
         _, key = keyrotation.generate("site-2026")
+        stubber.add_response("list_playback_key_pairs", {"keyPairs": []}, {})
         stubber.add_response(
             "import_playback_key_pair",
             {"keyPair": {"arn": KEY_ARN, "name": "site-2026", "fingerprint": key.fingerprint, "tags": {}}},
             {"publicKeyMaterial": key.public_key_pem, "name": "site-2026"},
         )
-        keyrotation.import_into_ivs(key, client=client)
-        key.refresh_from_db()
-        assert (key.ivs_arn, key.ivs_fingerprint) == (KEY_ARN, key.fingerprint)
+        assert keyrotation.import_into_ivs(key, clients={"us-west-2": client}) == ["us-west-2"]
+        assert list(key.regions.values_list("region", "arn", "fingerprint")) == [
+            ("us-west-2", KEY_ARN, key.fingerprint)
+        ]
 
-    def test_an_aws_error_is_a_clear_message(self, ivs):
+    def test_an_aws_error_is_a_clear_message(self, ivs, settings):
+        settings.AWS_REGION = "us-west-2"
         client, stubber = ivs
         _, key = keyrotation.generate("site-2026")
+        stubber.add_response("list_playback_key_pairs", {"keyPairs": []}, {})
         stubber.add_client_error(
             "import_playback_key_pair", "ServiceQuotaExceededException", "Maximum of 3 key pairs reached"
         )
-        with pytest.raises(keyrotation.RotationError, match="ServiceQuotaExceededException: Maximum of 3"):
-            keyrotation.import_into_ivs(key, client=client)
-        key.refresh_from_db()
-        assert key.ivs_arn == ""
+        with pytest.raises(
+            keyrotation.RotationError, match="refused the import in us-west-2: ServiceQuotaExceededException: Maximum"
+        ):
+            keyrotation.import_into_ivs(key, clients={"us-west-2": client})
+        assert not key.regions.exists()
 
     def test_without_aws_it_gives_the_cli_command(self, settings):
         settings.AWS_REGION = ""
@@ -134,11 +140,12 @@ class TestSwitchingAndDeleting:
         client, stubber = ivs
         keyrotation.make_signing(use_new_key())
         old = PlaybackKey.objects.get(pk=registered_key.pk)
-        old.ivs_arn = KEY_ARN
-        old.save()
+        PlaybackKeyRegion.objects.create(key=old, arn=KEY_ARN)
         stubber.add_response("delete_playback_key_pair", {}, {"arn": KEY_ARN})
         with time_machine.travel(timezone.now() + timedelta(hours=1)):
-            assert keyrotation.retire(old, client=client) == "Deleted test-key from IVS and from the site."
+            note = keyrotation.retire(old, clients={"us-west-2": client})
+        assert note == "Deleted test-key from IVS (us-west-2) and from the site."
+        assert not PlaybackKeyRegion.objects.exists()
 
     def test_demoting_a_key_in_the_form_also_records_when(self, registered_key):
         registered_key.is_signing = False
@@ -186,14 +193,15 @@ class TestTheAdmin:
     def test_generating_imports_when_aws_is_configured(self, admin_client, settings, monkeypatch, ivs):
         client, stubber = ivs
         settings.AWS_REGION = "us-west-2"
-        monkeypatch.setattr("viewers.aws.ivs_client", lambda: client)
+        monkeypatch.setattr("viewers.aws.ivs_client", lambda region=None: client)
+        stubber.add_response("list_playback_key_pairs", {"keyPairs": []})
         stubber.add_response(
             "import_playback_key_pair",
             {"keyPair": {"arn": KEY_ARN, "name": "site-2026", "fingerprint": "aa:bb", "tags": {}}},
         )
         body = admin_client.post(KEYS + "generate/", {"name": "site-2026", "import_into_ivs": "on"}).content.decode()
-        assert f"Imported into IVS: <code>{KEY_ARN}</code>" in body
-        assert PlaybackKey.objects.get(name="site-2026").ivs_arn == KEY_ARN
+        assert f"Imported into IVS in us-west-2: <code>{KEY_ARN}</code>" in body
+        assert PlaybackKey.objects.get(name="site-2026").regions.get().arn == KEY_ARN
 
     def test_a_bad_name_is_a_form_error(self, admin_client):
         response = admin_client.post(KEYS + "generate/", {"name": "bad name"})

@@ -222,6 +222,12 @@ class TestTheWorker:
         revocation.deliver_revocations.call()
         assert DBTaskResult.objects.ready().filter(task_path=revocation.deliver_revocations.module_path).exists()
 
+    def test_a_claimed_revocation_is_not_due_for_another_worker(self, private_channel):
+        Revocation.objects.create(channel=private_channel, viewer_id="v1", max_version=1, reason="revoked")
+        assert [r.viewer_id for r in revocation._claim(20)] == ["v1"]
+        assert not revocation.due_revocations().exists()  # leased until the first worker reports back
+        assert revocation._claim(20) == []
+
 
 class TestTheAdminShowsTheBacklog:
     def test_a_stopped_worker_and_its_backlog_are_visible(self, admin_client, alice, private_channel):

@@ -3,6 +3,8 @@
 A user may watch a private channel only if the user is active and holds an
 entitlement, directly or through a group, that is not revoked and whose window
 contains now. Public channels are open to everyone. Staff get nothing implicitly.
+A channel's country rules come first, for every viewer, when the caller gives a
+country (viewers/geo.py finds it); without one there is no country check.
 """
 
 import functools
@@ -52,11 +54,29 @@ class AccessDecision:
     message: str
     max_resolution: str | None = None  # None: no limit
     when: datetime | None = None  # the start or end the message refers to
+    country: str | None = None  # the viewer's country, on a refusal by the country rule ("" when unknown)
 
 
-def decide(user, channel, now: datetime | None = None) -> AccessDecision:
-    """May `user` watch `channel` at `now`? One query at most."""
+def country_allowed(channel, country: str) -> bool:
+    """The channel's country rule for a viewer in `country` ("" when it could not be told).
+
+    An allow-list admits only its countries, so an unknown country is refused; a block-list refuses only its
+    countries, so an unknown country passes. Both lists: the country must be allowed and not blocked."""
+    allowed = {c.code for c in channel.allowed_countries}
+    if allowed and country not in allowed:
+        return False
+    return not country or country not in {c.code for c in channel.blocked_countries}
+
+
+def decide(user, channel, now: datetime | None = None, country: str | None = None) -> AccessDecision:
+    """May `user` watch `channel` at `now`? One query at most.
+
+    `country`: the viewer's ISO 3166-1 alpha-2 code, or "" when the country check could not tell it. None
+    (the default) makes no country check: the reconciler re-checks running sessions that way, so a viewer is
+    not cut off mid-stream because a CDN edge changed."""
     now = now or timezone.now()
+    if country is not None and not country_allowed(channel, country):
+        return _country_denial(country)
     if not channel.is_private:
         return AccessDecision(True, "public", "This channel is public.")
     if not user.is_authenticated:
@@ -138,6 +158,14 @@ def entitlement_state(revoked_at, starts_at, ends_at, now: datetime) -> str:
     return "active"
 
 
+def _country_denial(country: str) -> AccessDecision:
+    from viewers.geo import country_name
+
+    where = f"your country ({country_name(country)})" if country else "your country"
+    message = f"This channel is not available in {where}."
+    return AccessDecision(False, "country", message, country=country)
+
+
 def _explain_denial(rows, now: datetime) -> AccessDecision:
     by_state: dict[str, list] = {}
     for row in rows:
@@ -154,7 +182,10 @@ def _explain_denial(rows, now: datetime) -> AccessDecision:
 
 
 def users_who_may_watch(channel, user_ids, now: datetime | None = None) -> set[int]:
-    """Of `user_ids`, those the rule above lets watch `channel` at `now` (the set form of decide())."""
+    """Of `user_ids`, those the rule above lets watch `channel` at `now` (the set form of decide()).
+
+    It makes no country check, like decide() without a country: a session that started where the channel is
+    available keeps running."""
     from viewers.models import Entitlement, User
 
     user_ids = set(user_ids)

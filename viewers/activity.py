@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from viewers import geo
 from viewers.access import current_entitlement_q
 from viewers.models import Entitlement, TokenAudit, User
 
@@ -184,4 +185,6 @@ def channel_activity(channel, now: datetime | None = None) -> dict:
         "since": start,
         "until": end,
         "peak": max(buckets, key=lambda b: b.tokens) if buckets else None,
+        # Counted per day: from the first day the window touches.
+        "country_denials": geo.denials_since(channel, timezone.localtime(start).date()),
     }

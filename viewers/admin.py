@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
+from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import models
 from django.urls import path, reverse
@@ -11,6 +12,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from viewers import access, admin_views, exports, validators
+from viewers.admin_warnings import OpsWarnings
 from viewers.invitations import invitation_links
 from viewers.models import Channel, Entitlement, EntitlementImport, Invitation, TokenAudit, User
 
@@ -58,8 +60,8 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(Channel)
-class ChannelAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "access", "is_listed", "arn", "created_at", "activity_link")
+class ChannelAdmin(OpsWarnings, admin.ModelAdmin):
+    list_display = ("name", "slug", "access", "countries", "is_listed", "arn", "created_at", "activity_link")
     list_filter = ("is_private", "is_listed")
     search_fields = ("name", "slug", "arn")
     prepopulated_fields = {"slug": ("name",)}
@@ -70,6 +72,18 @@ class ChannelAdmin(admin.ModelAdmin):
     @admin.display(description="access", ordering="is_private")
     def access(self, channel):
         return "Private (token)" if channel.is_private else "Public"
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name in ("allowed_countries", "blocked_countries"):
+            # Two panes of country names with a filter box, not a 250-line list to ctrl-click through.
+            kwargs["widget"] = FilteredSelectMultiple(db_field.verbose_name, is_stacked=False)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    @admin.display(description="countries")
+    def countries(self, channel):
+        allowed = ", ".join(c.code for c in channel.allowed_countries)
+        blocked = ", ".join(c.code for c in channel.blocked_countries)
+        return "; ".join(filter(None, [allowed and f"only {allowed}", blocked and f"not {blocked}"])) or "—"
 
     @admin.display(description="activity")
     def activity_link(self, channel):
@@ -100,12 +114,11 @@ class EntitlementAdmin(admin.ModelAdmin):
     readonly_fields = ("created_at", "created_by", "revoked_at", "revoked_by")
     actions = ("revoke", "end_now", "extend")
     date_hierarchy = "created_at"
+    formfield_overrides = {models.DateTimeField: {"validators": [validators.validate_date_in_range]}}
+    Media = OpsMedia
 
     def get_changelist(self, request, **kwargs):
         return BoundedDateChangeList
-
-    formfield_overrides = {models.DateTimeField: {"validators": [validators.validate_date_in_range]}}
-    Media = OpsMedia
 
     @admin.display(description="holder")
     def holder_display(self, entitlement):

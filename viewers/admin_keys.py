@@ -6,28 +6,20 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from viewers import admin_views, keyrotation, validators
+from viewers import admin_views, keyregions, keyrotation
 from viewers.admin import OpsMedia
-from viewers.models import PlaybackKey
+from viewers.admin_warnings import OpsWarnings
+from viewers.models import PlaybackKey, PlaybackKeyRegion
 
 
 class PlaybackKeyForm(forms.ModelForm):
-    """Registering a key. After creation the admin makes the key material, the signing flag and a recorded ARN
-    read-only (PlaybackKeyAdmin.get_readonly_fields): they change only through the rotation steps."""
+    """Registering a key. After creation the admin makes the key material and the signing flag read-only
+    (PlaybackKeyAdmin.get_readonly_fields): they change only through the rotation steps."""
 
     class Meta:
         model = PlaybackKey
-        fields = ("name", "public_key_pem", "ivs_arn", "is_signing", "is_active")
+        fields = ("name", "public_key_pem", "is_signing", "is_active")
         widgets = {"public_key_pem": forms.Textarea(attrs={"rows": 6, "cols": 70})}
-
-    def clean_ivs_arn(self):
-        # retire() deletes this ARN from IVS: it must name a key pair, and not one another key here stands for.
-        arn = self.cleaned_data["ivs_arn"].strip()
-        if arn and not validators.PLAYBACK_KEY_ARN_RE.fullmatch(arn):
-            raise forms.ValidationError("Paste the key-pair ARN: arn:aws:ivs:<region>:<account>:playback-key/<id>.")
-        if arn and PlaybackKey.objects.filter(ivs_arn=arn).exclude(pk=self.instance.pk).exists():
-            raise forms.ValidationError("Another registered key already has this ARN.")
-        return arn
 
     def validate_unique(self):
         super().validate_unique()
@@ -47,15 +39,40 @@ class PlaybackKeyForm(forms.ModelForm):
             self.add_error("public_key_pem", f"This key is already registered as {duplicate.get().name!r}.")
 
 
+class PlaybackKeyRegionForm(forms.ModelForm):
+    def clean_arn(self):
+        # The delete step removes the key pair at these ARNs from IVS: a recorded one is never swapped for another.
+        arn = self.cleaned_data["arn"]
+        if self.instance.pk and arn != self.instance.arn:
+            raise forms.ValidationError("A recorded key-pair ARN cannot be changed; the rotation steps manage it.")
+        return arn
+
+
+class PlaybackKeyRegionInline(admin.TabularInline):
+    """Where the key is imported. Filled in by the import step; paste an ARN here for a key imported by hand.
+    A recorded ARN stays: the delete step removes the key from IVS there, so it is neither changed nor dropped."""
+
+    model = PlaybackKeyRegion
+    form = PlaybackKeyRegionForm
+    fields = ("arn", "region", "fingerprint", "imported_at")
+    readonly_fields = ("region", "fingerprint", "imported_at")
+    extra = 0
+    verbose_name = "IVS region"
+    verbose_name_plural = "Imported into IVS regions"
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(PlaybackKey)
-class PlaybackKeyAdmin(admin.ModelAdmin):
+class PlaybackKeyAdmin(OpsWarnings, admin.ModelAdmin):
     form = PlaybackKeyForm
-    list_display = ("name", "fingerprint", "is_signing", "is_active", "ivs_arn", "rotation", "created_at")
+    inlines = (PlaybackKeyRegionInline,)
+    list_display = ("name", "fingerprint", "is_signing", "is_active", "region_list", "rotation", "created_at")
     list_filter = ("is_signing", "is_active")
-    search_fields = ("name", "fingerprint", "ivs_arn")
+    search_fields = ("name", "fingerprint", "regions__arn")
     readonly_fields = (
         "fingerprint",
-        "ivs_fingerprint",
         "created_at",
         "signing_stopped_at",
         "rotation",
@@ -63,7 +80,7 @@ class PlaybackKeyAdmin(admin.ModelAdmin):
     )
     Media = OpsMedia
     ROTATION_NOTE = (
-        "The public key, the signing flag and a recorded IVS ARN change only through the rotation steps above "
+        "The public key, the signing flag and recorded IVS ARNs change only through the rotation steps above "
         "(Import into IVS, Make signing key, Delete): they check that the site really signs with a key before it "
         "becomes the signing key, and that the tokens a key signed have expired before it leaves IVS. "
         "The signing key stays active."
@@ -72,11 +89,7 @@ class PlaybackKeyAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return self.readonly_fields
-        locked = ["public_key_pem", "is_signing"]
-        if obj.ivs_arn:
-            locked.append("ivs_arn")  # an ARN may be pasted once, after a CLI import
-        if obj.is_signing:
-            locked.append("is_active")
+        locked = ["public_key_pem", "is_signing", *(["is_active"] if obj.is_signing else [])]
         return (*locked, *self.readonly_fields)
 
     def get_fieldsets(self, request, obj=None):
@@ -97,18 +110,27 @@ class PlaybackKeyAdmin(admin.ModelAdmin):
             )
         return f"deletable after {timezone.localtime(keyrotation.deletable_at(key)):%Y-%m-%d %H:%M}"
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("regions")
+
+    @admin.display(description="IVS regions")
+    def region_list(self, key):
+        return ", ".join(r.region for r in key.regions.all()) or "not imported"
+
     @admin.display(description="import into IVS")
     def import_command(self, key):
         if not key.pk:
             return "—"
-        if key.ivs_arn:
-            return format_html("Imported as <code>{}</code>.", key.ivs_arn)
+        imported = [record.region for record in key.regions.all()]
+        missing = keyregions.regions_missing(key)
+        if imported and not missing:
+            return "Imported into every region with channels."
         return format_html(
-            "<p>Save the public key above as <code>{}.pub.pem</code>, then run:</p>"
-            "<pre>{}</pre>"
-            "<p>and paste the returned key-pair ARN into the field above.</p>",
+            "<p>{}Use “Import into IVS” above, or save the public key as <code>{}.pub.pem</code>, "
+            "run</p><pre>{}</pre><p>and add each returned key-pair ARN under “Imported into IVS regions”.</p>",
+            f"Not imported in {', '.join(missing)}. " if missing else "",
             key.name,
-            keyrotation.import_command(key),
+            keyrotation.import_command(key, regions=missing),
         )
 
     def has_delete_permission(self, request, obj=None):

@@ -5,7 +5,6 @@ Writes go through viewers.services, viewers.imports, viewers.keyrotation and vie
 import time
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.auth.models import Group
@@ -19,7 +18,19 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from viewers import activity, aws, channel_sync, exports, imports, keyrotation, services, tokens, validators
+from viewers import (
+    activity,
+    aws,
+    channel_sync,
+    emails,
+    exports,
+    imports,
+    keyregions,
+    keyrotation,
+    services,
+    tokens,
+    validators,
+)
 from viewers.models import Channel, EntitlementImport, PlaybackKey, Resolution, User
 
 # --- Shared helpers --------------------------------------------------------------------
@@ -184,7 +195,12 @@ def import_preview(model_admin, request, pk):
             f"Imported {result['new']} new entitlement(s); {result['unchanged']} were already granted; "
             f"{len(invited)} user(s) invited.",
         )
-        if invited:
+        if invited and request.POST.get("email_invitations"):
+            sent, failed = emails.send_invitations(
+                User.objects.filter(pk__in=invited).order_by("email"), emails.site_url(request)
+            )
+            messages.info(request, emails.invitations_report(sent, failed))
+        elif invited:
             messages.info(request, "Send the invited users their password-set links: Invitations → select → download.")
         return redirect("admin:viewers_entitlement_import_preview", staged.pk)
 
@@ -377,7 +393,7 @@ def ivs_sync(model_admin, request):
         "admin/viewers/channel/ivs_sync.html",
         "Sync channels from IVS",
         configured=True,
-        region=settings.AWS_REGION,
+        region=", ".join(keyregions.ivs_regions()),
         report=report,
         summary=channel_sync.summary(report),
         changes=any(change.action in ("created", "updated") for change in report),
@@ -433,6 +449,8 @@ def key_generate(model_admin, request):
                 private_pem=tokens.private_key_pem(private).decode(),
                 import_command=keyrotation.import_command(key),
                 import_error=import_error,
+                imported=list(key.regions.all()),
+                missing_regions=keyregions.regions_missing(key),
             )
             response["Cache-Control"] = "private, no-store"
             return response
@@ -448,7 +466,7 @@ def key_generate(model_admin, request):
 
 
 KEY_STEPS = {
-    "import": ("Import into IVS", "Import the public key of {name} into IVS with ImportPlaybackKeyPair?"),
+    "import": ("Import into IVS", "Import the public key of {name} into IVS with ImportPlaybackKeyPair in {regions}?"),
     "make_signing": ("Make signing key", "Record {name} as the key the site signs with?"),
     "retire": ("Delete", "Delete {name} from IVS and from the site? Tokens it signed are no longer accepted."),
 }
@@ -473,11 +491,12 @@ def key_step(model_admin, request, pk, step):
             messages.error(request, f"{key.name} cannot be deleted yet: {reason}.")
             return redirect("admin:viewers_playbackkey_change", key.pk)
     label, question = KEY_STEPS[step]
+    missing = keyregions.regions_missing(key)
     if request.method == "POST":
         try:
             if step == "import":
-                keyrotation.import_into_ivs(key)
-                messages.success(request, f"Imported {key.name}: {key.ivs_arn} (fingerprint {key.ivs_fingerprint}).")
+                regions = keyrotation.import_into_ivs(key)
+                messages.success(request, f"Imported {key.name} into {', '.join(regions)}.")
             elif step == "make_signing":
                 keyrotation.make_signing(key)
                 messages.success(request, f"{key.name} is now the signing key.")
@@ -495,8 +514,10 @@ def key_step(model_admin, request, pk, step):
         key=key,
         original=key,
         label=label,
-        question=question.format(name=key.name),
+        question=question.format(name=key.name, regions=", ".join(missing) or "no region"),
         aws_configured=aws.aws_configured(),
+        missing_regions=missing,
+        import_command=keyrotation.import_command(key, regions=missing),
         delete_command=keyrotation.delete_command(key),
         configured_matches=keyrotation.configured_fingerprint() == key.fingerprint,
     )

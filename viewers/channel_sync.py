@@ -3,7 +3,8 @@
 Only the channel's own fields change: name, ARN, playback URL and `authorized` (as private). Entitlements,
 slugs, descriptions and the listed flag are the operators' and stay as they are. New channels arrive unlisted,
 so nothing shows up on the home page before an operator has looked at it. Channels that exist only locally
-are reported, never deleted.
+are reported, never deleted. Every configured region is read (IVS_REGIONS, or else the regions of the site's
+channels and AWS_REGION: viewers/keyregions.py), all of them before anything is written.
 """
 
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
-from viewers import aws
+from viewers import aws, keyregions
 from viewers.models import Channel
 
 SYNCED_FIELDS = ("name", "playback_url", "is_private")
@@ -34,6 +35,7 @@ class ChannelChange:
 
 def fetch_ivs_channels(client) -> list[dict]:
     """Every channel in the client's region, in full (ListChannels has no playback URL, GetChannel has)."""
+    region = getattr(getattr(client, "meta", None), "region_name", "") or "the region"
     channels = []
     try:
         for page in client.get_paginator("list_channels").paginate():
@@ -42,26 +44,27 @@ def fetch_ivs_channels(client) -> list[dict]:
     except Exception as exc:  # botocore raises ClientError, NoCredentialsError, EndpointConnectionError…
         error = getattr(exc, "response", {}).get("Error", {})
         detail = f"{error.get('Code')}: {error.get('Message', '')}" if error else f"{type(exc).__name__}: {exc}"
-        raise SyncError(f"Could not list the IVS channels ({detail}).") from None
+        raise SyncError(f"Could not list the IVS channels in {region} ({detail}).") from None
     return channels
 
 
-def sync_channels(*, client=None, apply: bool = True) -> list[ChannelChange]:
-    """Create or update local channels from IVS. With apply=False, report what would change and write nothing."""
-    if client is None:
+def sync_channels(*, clients=None, apply: bool = True) -> list[ChannelChange]:
+    """Create or update local channels from IVS, in every region of `clients` (one boto3 client per region;
+    by default every configured region). With apply=False, report what would change and write nothing."""
+    if clients is None:
         if not aws.aws_configured():
             raise SyncError("AWS is not configured: set IVS_AWS_REGION (and AWS credentials) to sync channels.")
-        client = aws.ivs_client()
-    remote = fetch_ivs_channels(client)
+        clients = [aws.ivs_client(region) for region in keyregions.ivs_regions()]
+    remote = [item for client in clients for item in fetch_ivs_channels(client)]
+    regions = {client.meta.region_name for client in clients}
     report = []
     with transaction.atomic():
         local = {channel.arn: channel for channel in Channel.objects.all()}
         for item in remote:
             report.append(_sync_one(item, local.get(item["arn"])))
         seen = {item["arn"] for item in remote}
-        region = client.meta.region_name
         for arn, channel in sorted(local.items()):
-            if arn not in seen and arn.startswith(f"arn:aws:ivs:{region}:"):
+            if arn not in seen and channel.region in regions:
                 report.append(ChannelChange(arn, channel.name, "local-only", channel_id=channel.pk))
         if not apply:
             transaction.set_rollback(True)

@@ -181,4 +181,72 @@ def check_client_addresses(app_configs=None, **kwargs):
                 id="ivs.W030",
             )
         )
+
+
+@checks.register("ivs")
+def check_country_source(app_configs=None, **kwargs):
+    """Country rules need a way to tell the viewer's country (viewers/geo.py)."""
+    from viewers import geo
+
+    messages = []
+    if settings.IVS_COUNTRY_DATABASE:
+        try:
+            geo.country_database.cache_clear()
+            geo.country_database(settings.IVS_COUNTRY_DATABASE)
+        except Exception as exc:  # maxminddb raises OSError, ValueError or InvalidDatabaseError
+            messages.append(
+                checks.Error(
+                    f"IVS_COUNTRY_DATABASE {settings.IVS_COUNTRY_DATABASE} cannot be read as a MaxMind database: "
+                    f"{exc}.",
+                    hint="Point it at a GeoLite2-Country.mmdb or GeoIP2-Country.mmdb file, or leave it empty.",
+                    id="ivs.E030",
+                )
+            )
+    if settings.IVS_COUNTRY_HEADER and not settings.TRUST_X_FORWARDED_FOR:
+        messages.append(
+            checks.Warning(
+                f"IVS_COUNTRY_HEADER ({settings.IVS_COUNTRY_HEADER}) is ignored: TRUST_X_FORWARDED_FOR is off, so "
+                "the site does not believe headers a proxy may have set.",
+                hint="Set TRUST_X_FORWARDED_FOR=true if (and only if) a proxy that sets the header fronts the site.",
+                id="ivs.W031",
+            )
+        )
+    try:
+        unsourced = geo.unsourced_rule_messages()
+    except DatabaseError:
+        return messages  # before migrations
+    messages += [
+        checks.Warning(
+            message,
+            hint="Set IVS_COUNTRY_HEADER (with TRUST_X_FORWARDED_FOR) or IVS_COUNTRY_DATABASE.",
+            id="ivs.W030",
+        )
+        for message in unsourced
+    ]
+    return messages
+
+
+@checks.register("ivs")
+def check_key_regions(app_configs=None, **kwargs):
+    """A channel accepts only tokens signed by a key imported in its own region (viewers/keyregions.py)."""
+    from viewers import keyregions, validators
+
+    messages = [
+        checks.Error(f"IVS_REGIONS: {region!r} is not an AWS region name like eu-west-1.", id="ivs.E032")
+        for region in settings.IVS_REGIONS
+        if not validators.REGION_RE.fullmatch(region)
+    ]
+    try:
+        missing = keyregions.missing_key_messages()
+    except DatabaseError:
+        return messages
+    messages += [
+        checks.Warning(
+            message,
+            hint="Import it there: Playback keys → the signing key → Import into IVS (or `aws ivs "
+            "import-playback-key-pair --region …`, then add the ARN on the key's page).",
+            id="ivs.W021",
+        )
+        for message in missing
+    ]
     return messages

@@ -2,10 +2,12 @@
 
 1. generate(): a new P-384 pair. The public half is registered (active: it verifies at once); the private half
    is returned to the caller, who writes it to a file or shows it once. It never enters the database.
-2. import_into_ivs() with boto3 when AWS is configured, or import_command() for the operator to run.
+2. import_into_ivs() with boto3 when AWS is configured, or import_command() for the operator to run: into every
+   region with channels (viewers/keyregions.py), since IVS key pairs are regional.
 3. Deploy the new private key (IVS_PLAYBACK_PRIVATE_KEY_FILE), restart, then make_signing(): it checks that
    the configured private key really is the new key, and the old key's `signing_stopped_at` is recorded.
 4. retire() the old key once every token it signed has expired: one TTL (plus clock slack) after it stopped.
+   It is deleted from every region it was imported into.
 
 IVS accepts up to 3 key pairs per account and region, and a token signed by any of them.
 """
@@ -19,10 +21,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from viewers import aws, keys, tokens
+from viewers import aws, keyregions, keys, tokens
 from viewers.models import PlaybackKey
 
-IVS_KEY_LIMIT = 3
+IVS_KEY_LIMIT = keyregions.IVS_KEY_LIMIT
 # Tokens are checked by IVS against its own clock; allow for servers that are a little off.
 CLOCK_SLACK = timedelta(seconds=60)
 _NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
@@ -50,28 +52,34 @@ def generate(name: str):
     return private, record
 
 
-def import_command(key: PlaybackKey, public_key_path: str | None = None) -> str:
+def import_command(key: PlaybackKey, public_key_path: str | None = None, regions=None) -> str:
+    """The aws CLI command(s) that import the key, one line per region that still lacks it."""
     path = public_key_path or f"{key.name}.pub.pem"
-    return (
+    command = (
         f"aws ivs import-playback-key-pair --name {shlex.quote(key.name)} "
         f"--public-key-material {shlex.quote('file://' + path)}"
     )
+    regions = keyregions.regions_missing(key) if regions is None else regions
+    return "\n".join(f"{command} --region {region}" for region in regions) if regions else command
 
 
-def import_into_ivs(key: PlaybackKey, client=None) -> PlaybackKey:
-    """ImportPlaybackKeyPair, then record the returned ARN and fingerprint. Raises RotationError on AWS errors."""
-    if key.ivs_arn:
-        raise RotationError(f"{key.name} is already imported ({key.ivs_arn}).")
-    client = client or _client()
+def import_into_ivs(key: PlaybackKey, clients=None) -> list[str]:
+    """ImportPlaybackKeyPair in every region that has channels and lacks the key, after checking that each has
+    room (3 key pairs per region); records each region's ARN and fingerprint. Returns the regions imported into.
+    `clients`: {region: boto3 client} or a factory, for tests; by default viewers.aws builds them."""
+    if clients is None:
+        _require_aws()
+    regions = keyregions.regions_missing(key)
+    if not regions:
+        where = ", ".join(key.regions.values_list("region", flat=True))
+        if not where:
+            raise RotationError("No region to import into: add a channel, or set IVS_AWS_REGION or IVS_REGIONS.")
+        raise RotationError(f"{key.name} is already imported in every region with channels ({where}).")
     try:
-        response = client.import_playback_key_pair(publicKeyMaterial=key.public_key_pem, name=key.name)
-    except Exception as exc:  # botocore's errors share no useful base class with connection errors
-        raise RotationError(f"IVS refused the import: {_aws_error(exc)}") from None
-    pair = response["keyPair"]
-    key.ivs_arn = pair["arn"]
-    key.ivs_fingerprint = pair.get("fingerprint", "")
-    key.save(update_fields=["ivs_arn", "ivs_fingerprint"])
-    return key
+        keyregions.import_everywhere(key, regions, clients)
+    except keyregions.RegionError as exc:
+        raise RotationError(str(exc)) from None
+    return regions
 
 
 def configured_fingerprint() -> str | None:
@@ -114,13 +122,16 @@ def can_delete(key: PlaybackKey, now=None) -> bool:
 
 
 def delete_command(key: PlaybackKey) -> str:
-    return f"aws ivs delete-playback-key-pair --arn {shlex.quote(key.ivs_arn)}" if key.ivs_arn else ""
+    """The aws CLI commands that delete the key pair from each region it is recorded in."""
+    return "\n".join(
+        f"aws ivs delete-playback-key-pair --region {record.region} --arn {shlex.quote(record.arn)}"
+        for record in key.regions.all()
+    )
 
 
-def retire(key: PlaybackKey, client=None, now=None) -> str:
-    """Delete the key pair from IVS (when AWS is configured and it was imported) and from the site.
-
-    Returns a note for the operator: what was deleted, or the command still to run in IVS."""
+def retire(key: PlaybackKey, clients=None, now=None) -> str:
+    """Delete the key pair from IVS, in every region it was imported into (when AWS is configured), and from
+    the site. Returns a note for the operator: what was deleted, or the commands still to run in IVS."""
     if not can_delete(key, now):
         when = deletable_at(key)
         if when is None:
@@ -129,15 +140,13 @@ def retire(key: PlaybackKey, client=None, now=None) -> str:
             f"Tokens signed with {key.name} may still be in use until {timezone.localtime(when):%Y-%m-%d %H:%M:%S}."
         )
     note = f"Deleted {key.name} from the site."
-    if key.ivs_arn:
-        if aws.aws_configured() or client is not None:
-            client = client or _client()
+    if key.regions.exists():
+        if aws.aws_configured() or clients is not None:
             try:
-                client.delete_playback_key_pair(arn=key.ivs_arn)
-            except Exception as exc:
-                if _aws_code(exc) != "ResourceNotFoundException":
-                    raise RotationError(f"IVS refused the deletion: {_aws_error(exc)}") from None
-            note = f"Deleted {key.name} from IVS and from the site."
+                regions = keyregions.delete_everywhere(key, clients)
+            except keyregions.RegionError as exc:
+                raise RotationError(str(exc)) from None
+            note = f"Deleted {key.name} from IVS ({', '.join(regions)}) and from the site."
         else:
             note += f" Delete it in IVS too: {delete_command(key)}"
     key.delete()
@@ -145,18 +154,6 @@ def retire(key: PlaybackKey, client=None, now=None) -> str:
     return note
 
 
-def _client():
+def _require_aws():
     if not aws.aws_configured():
         raise RotationError("AWS is not configured (set IVS_AWS_REGION); use the aws CLI command instead.")
-    return aws.ivs_client()
-
-
-def _aws_code(exc) -> str:
-    return getattr(exc, "response", {}).get("Error", {}).get("Code", "")
-
-
-def _aws_error(exc) -> str:
-    error = getattr(exc, "response", {}).get("Error", {})
-    if error:
-        return f"{error.get('Code', 'Error')}: {error.get('Message', '')}".strip()
-    return f"{type(exc).__name__}: {exc}"

@@ -2,12 +2,14 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, Group
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.signals import pre_save
 from django.dispatch import receiver
 from django.utils import timezone
+from django_countries.fields import CountryField
 
 from viewers import validators
 from viewers.tokens import RESOLUTIONS
@@ -74,6 +76,22 @@ class Channel(models.Model):
         help_text="How many screens one viewer may play on at once. Empty: no limit. "
         "Starting playback beyond it stops the viewer's oldest screen.",
     )
+    # ISO 3166-1 alpha-2 codes, stored comma-separated (one column: the access rule reads them with the
+    # channel, at no extra query). An explicit max_length, so a new country in django-countries needs no migration.
+    allowed_countries = CountryField(
+        multiple=True,
+        blank=True,
+        max_length=800,
+        help_text="Only viewers in these countries may watch. Empty: no allow-list. A viewer whose country "
+        "cannot be told is refused while this list is set.",
+    )
+    blocked_countries = CountryField(
+        multiple=True,
+        blank=True,
+        max_length=800,
+        help_text="Viewers in these countries may not watch. A viewer whose country cannot be told is let in "
+        "when only this list is set.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = ChannelQuerySet.as_manager()
@@ -88,6 +106,15 @@ class Channel(models.Model):
         super().clean()
         if self.arn and self.playback_url:
             validators.validate_playback_url_matches_arn(self.playback_url, self.arn)
+        both = sorted({c.code for c in self.allowed_countries} & {c.code for c in self.blocked_countries})
+        if both:
+            raise ValidationError(
+                {"blocked_countries": f"Both allowed and blocked: {', '.join(both)}. Keep each country in one list."}
+            )
+
+    @property
+    def region(self) -> str:
+        return validators.region_of_arn(self.arn)
 
 
 class EntitlementQuerySet(models.QuerySet):
@@ -169,16 +196,10 @@ class PlaybackKey(models.Model):
     )
     public_key_pem = models.TextField("public key (PEM)")
     fingerprint = models.CharField(max_length=47, unique=True, editable=False)
-    ivs_arn = models.CharField(
-        "IVS key-pair ARN", max_length=128, blank=True, help_text="From ImportPlaybackKeyPair, once imported."
-    )
     is_signing = models.BooleanField(
         "signing key", default=False, help_text="The key the configured private key belongs to."
     )
     is_active = models.BooleanField(default=True, help_text="Inactive keys no longer verify tokens.")
-    ivs_fingerprint = models.CharField(
-        "IVS fingerprint", max_length=64, blank=True, editable=False, help_text="As ImportPlaybackKeyPair returned it."
-    )
     # Tokens signed just before a rotation stay valid for one TTL: the old key may go only after that.
     signing_stopped_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -213,10 +234,65 @@ class PlaybackKey(models.Model):
         try:
             key = load_public_key(self.public_key_pem)
         except PlaybackKeyError as exc:
-            from django.core.exceptions import ValidationError
-
             raise ValidationError({"public_key_pem": str(exc)}) from None
         self.fingerprint = fingerprint(key)
+
+
+class PlaybackKeyRegion(models.Model):
+    """One region a playback key is imported into. IVS key pairs are regional: a channel accepts only tokens
+    signed by a key imported in the channel's own region (at most 3 per account and region)."""
+
+    key = models.ForeignKey(PlaybackKey, on_delete=models.CASCADE, related_name="regions")
+    region = models.CharField(max_length=32, editable=False)
+    arn = models.CharField(
+        "IVS key-pair ARN",
+        max_length=128,
+        unique=True,
+        validators=[validators.validate_key_pair_arn],
+        help_text="From ImportPlaybackKeyPair: arn:aws:ivs:&lt;region&gt;:&lt;account&gt;:playback-key/&lt;id&gt;",
+    )
+    fingerprint = models.CharField(
+        "IVS fingerprint", max_length=64, blank=True, editable=False, help_text="As ImportPlaybackKeyPair returned it."
+    )
+    imported_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["region"]
+        constraints = [models.UniqueConstraint(fields=["key", "region"], name="one_import_per_key_and_region")]
+
+    def __str__(self):
+        return f"{self.key_id} in {self.region}"
+
+    def save(self, *args, **kwargs):
+        # The region is the ARN's, never typed separately, so the two cannot disagree.
+        self.region = validators.region_of_arn(self.arn)
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "region"}
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        self.region = validators.region_of_arn(self.arn)
+
+
+class CountryDenial(models.Model):
+    """How many times a channel's country rule refused someone, per day and country ("" when unknown).
+
+    One row per channel, day and country, incremented in place: a refused request costs an UPDATE, not a row.
+    """
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    country = models.CharField(max_length=2, blank=True)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "day", "country"], name="one_denial_count_per_day"),
+        ]
+
+    def __str__(self):
+        return f"{self.count} refused from {self.country or 'unknown'} on {self.channel_id}, {self.day}"
 
 
 class SessionEnd(models.TextChoices):

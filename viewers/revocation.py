@@ -33,6 +33,7 @@ BATCH_INTERVAL = 0.5  # about 2 batch calls a second
 SINGLE_INTERVAL = 0.1  # about 10 single calls a second
 THROTTLE_RETRIES = 3
 MAX_ATTEMPTS = 12
+CLAIM_LEASE_SECONDS = 120  # longer than a batch's calls with boto3's timeouts and retries
 DELIVERY_BUDGET_SECONDS = 20  # one delivery turn; the rest is handed to the next task
 PERMANENT_ERRORS = {"ValidationException", "ResourceNotFoundException", "AccessDeniedException"}
 
@@ -123,8 +124,8 @@ def deliver_pending(
 ) -> DeliveryReport:
     """Send due revocations to IVS through boto3, BATCH_SIZE at a time, paced to IVS's rate limits.
 
-    Each batch is claimed in its own transaction with SELECT … FOR UPDATE SKIP LOCKED, so several workers on
-    several machines deliver each revocation once. Stops after `limit` rows or at `deadline` (time.monotonic()).
+    Stops after `limit` rows or at `deadline` (time.monotonic()). Each batch is claimed before it is sent (see
+    _claim), so several workers on several machines deliver each revocation once.
     """
     report = DeliveryReport()
     sent = 0
@@ -132,22 +133,36 @@ def deliver_pending(
         if deadline is not None and time.monotonic() >= deadline:
             report.more = due_revocations(now).exists()
             break
-        with transaction.atomic():
-            batch = list(
-                due_revocations(now)
-                .select_for_update(of=("self",), skip_locked=True)
-                .select_related("channel")
-                .order_by("pk")[: min(BATCH_SIZE, limit - sent)]
-            )
-            if not batch:
-                break
-            if sent:
-                sleep(BATCH_INTERVAL if len(batch) > 1 else SINGLE_INTERVAL)
-            _deliver(batch, report, throttle_retries=throttle_retries, sleep=sleep)
+        batch = _claim(min(BATCH_SIZE, limit - sent), now)
+        if not batch:
+            break
+        if sent:
+            sleep(BATCH_INTERVAL if len(batch) > 1 else SINGLE_INTERVAL)
+        _deliver(batch, report, throttle_retries=throttle_retries, sleep=sleep)
         sent += len(batch)
     else:
         report.more = due_revocations(now).exists()
     return report
+
+
+def _claim(size, now=None) -> list[Revocation]:
+    """Take up to `size` due revocations for this worker: lock them (SKIP LOCKED, so concurrent workers take
+    different rows) and push their next attempt a lease ahead, then commit before calling AWS.
+
+    No transaction stays open across the network call: on SQLite it would hold the database's only write lock
+    while the demo's local IVS API, in the same database, waits for it. A worker that dies mid-call leaves its
+    rows to come due again when the lease ends; a revocation delivered twice is harmless at IVS.
+    """
+    with transaction.atomic():
+        batch = list(
+            due_revocations(now)
+            .select_for_update(of=("self",), skip_locked=True)
+            .select_related("channel")
+            .order_by("pk")[:size]
+        )
+        lease_ends = timezone.now() + timedelta(seconds=CLAIM_LEASE_SECONDS)
+        Revocation.objects.filter(pk__in=[revocation.pk for revocation in batch]).update(next_attempt_at=lease_ends)
+    return batch
 
 
 def _deliver(batch, report, *, throttle_retries, sleep):

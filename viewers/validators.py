@@ -10,7 +10,10 @@ from django.core.exceptions import ValidationError
 CHANNEL_ARN_RE = re.compile(
     r"^arn:aws:ivs:(?P<region>[a-z]{2}(?:-[a-z]+)+-\d):(?P<account>\d{12}):channel/(?P<id>[A-Za-z0-9-]+)$"
 )
-PLAYBACK_KEY_ARN_RE = re.compile(r"arn:aws:ivs:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:playback-key/[A-Za-z0-9-]+")
+KEY_PAIR_ARN_RE = re.compile(
+    r"^arn:aws:ivs:(?P<region>[a-z]{2}(?:-[a-z]+)+-\d):(?P<account>\d{12}):playback-key/(?P<id>[A-Za-z0-9-]+)$"
+)
+REGION_RE = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d$")
 # The last path segment of an IVS playback URL: <region>.<account>.channel.<channel id>.m3u8
 PLAYBACK_PATH_RE = re.compile(
     r"/api/video/v1/(?P<region>[a-z0-9-]+)\.(?P<account>\d{12})\.channel\.(?P<id>[A-Za-z0-9-]+)\.m3u8$"
@@ -24,6 +27,20 @@ def validate_channel_arn(value: str) -> None:
             "Enter an IVS channel ARN like arn:aws:ivs:us-west-2:123456789012:channel/AbCdEf123456.",
             code="invalid_arn",
         )
+
+
+def validate_key_pair_arn(value: str) -> None:
+    if len(value) > 128 or not KEY_PAIR_ARN_RE.fullmatch(value):
+        raise ValidationError(
+            "Enter an IVS playback key-pair ARN like arn:aws:ivs:eu-west-1:123456789012:playback-key/AbCdEf123456.",
+            code="invalid_key_pair_arn",
+        )
+
+
+def region_of_arn(arn: str) -> str:
+    """The region of an IVS ARN (channel or key pair), or "" when it has none."""
+    parts = arn.split(":")
+    return parts[3] if len(parts) > 5 and REGION_RE.fullmatch(parts[3]) else ""
 
 
 def is_loopback_host(host: str | None) -> bool:

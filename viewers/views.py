@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
-from viewers import access, playback, ratelimit
+from viewers import access, geo, playback, ratelimit
 from viewers.models import Channel, SessionEnd, TokenAudit
 
 
@@ -44,8 +44,9 @@ def channel_detail(request, slug):
             response = render(request, "viewers/too_many.html", {"channel": channel}, status=429)
             response["Retry-After"] = str(retry_after)
             return response
-    decision = access.decide(request.user, channel)
+    decision = access.decide(request.user, channel, country=geo.viewer_country(request))
     if not decision.allowed:
+        geo.count_denial(channel, decision)
         return render(request, "viewers/denied.html", {"channel": channel, "decision": decision}, status=403)
     # A GET changes nothing on a channel with a device limit: the player's first POST takes over a screen.
     issued = None
@@ -87,8 +88,9 @@ def channel_playback(request, slug):
         return _json_error(404, "not_found", "This channel no longer exists.")
     if _superseded(request, channel):
         return _json_error(409, "superseded", "This channel is now playing on another of your devices.")
-    decision = access.decide(request.user, channel)
+    decision = access.decide(request.user, channel, country=geo.viewer_country(request))
     if not decision.allowed:
+        geo.count_denial(channel, decision)
         return _json_error(403, decision.reason, decision.message)
     # Without a session the page has no token yet: the player is starting (device-limited channels start here).
     purpose = "refresh" if request.POST.get("session") else "page"

@@ -54,7 +54,9 @@ def test_revoking_the_entitlement_stops_the_video_with_a_clear_message(
     page.screenshot(path=str(artifacts / "revoked.png"))
 
 
-def test_with_a_device_limit_of_one_a_second_screen_stops_the_first(browser, context, live_server, viewer, e2e_channel):
+def test_with_a_device_limit_of_one_a_second_screen_stops_the_first(
+    browser, context, live_server, viewer, e2e_channel, ivs_worker
+):
     e2e_channel.max_devices = 1
     e2e_channel.save(update_fields=["max_devices"])
     first = context.new_page()

@@ -140,7 +140,6 @@ def test_a_narrowed_entitlement_drops_to_sd_without_the_viewer_doing_anything(
     claims = [jwt.decode(token, public_key, algorithms=["ES384"]) for token in tokens]
     assert [c.get("aws:maximum-resolution") for c in claims] == [None, "SD"]
     page.wait_for_function("() => document.querySelector('video').videoHeight === 360", timeout=15_000)
-    page.wait_for_timeout(2_000)
+    page.wait_for_function("() => document.querySelector('video').currentTime > 2", timeout=15_000)
     assert page.get_attribute("#player-status", "data-state") == "playing"
-    assert page.evaluate("document.querySelector('video').currentTime") > 2
     page.screenshot(path=str(artifacts / "narrowed-to-sd.png"))

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from viewers import keys, tokens
-from viewers.models import Channel, Entitlement, PlaybackKey, User
+from viewers.models import Channel, Entitlement, PlaybackKey, PlaybackKeyRegion, User
 
 DEMO_ACCOUNT = "123456789012"
 DEMO_REGION = "us-west-2"
@@ -43,9 +43,17 @@ class Command(BaseCommand):
         public_pem = tokens.public_key_pem(signing_key)
         fingerprint = tokens.fingerprint(signing_key)
         PlaybackKey.objects.filter(is_signing=True).exclude(fingerprint=fingerprint).update(is_signing=False)
-        PlaybackKey.objects.update_or_create(
+        key, _ = PlaybackKey.objects.update_or_create(
             fingerprint=fingerprint,
             defaults={"name": f"dev-{fingerprint[:11]}", "public_key_pem": public_pem, "is_signing": True},
+        )
+        # The local origin knows every registered key; record it as imported in the demo's region, as a real
+        # import would, so the region check (ivs.W021) has nothing to say about the demo.
+        key_id = "demo" + fingerprint.replace(":", "")[:12]
+        PlaybackKeyRegion.objects.get_or_create(
+            key=key,
+            region=DEMO_REGION,
+            defaults={"arn": f"arn:aws:ivs:{DEMO_REGION}:{DEMO_ACCOUNT}:playback-key/{key_id}"},
         )
         private = self._channel("Demo Event", "demo-event", "demoPrivate01", origin, is_private=True)
         self._channel("Demo Lobby", "demo-lobby", "demoPublic01", origin, is_private=False)

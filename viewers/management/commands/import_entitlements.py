@@ -5,9 +5,10 @@ import os
 import time
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from viewers import imports
+from viewers import emails, imports
 from viewers.invitations import invitation_links
 from viewers.models import User
 
@@ -35,13 +36,24 @@ class Command(BaseCommand):
             metavar="PATH",
             help="With --invite: write email,password-set link for the invited users to this new file (mode 0600).",
         )
-        parser.add_argument("--base-url", help="The site's address for the links, e.g. https://watch.example.com.")
+        parser.add_argument(
+            "--email-invitations",
+            action="store_true",
+            help="With --invite: email each invited user their password-set link (EMAIL_URL) instead of "
+            "handing the links to you.",
+        )
+        parser.add_argument(
+            "--base-url", help="The site's address for the links, e.g. https://watch.example.com (default SITE_URL)."
+        )
         parser.add_argument("--by", metavar="USERNAME", help="Record this user as the one who granted.")
         parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
 
-    def handle(self, *args, file, invite, dry_run, links_out, base_url, by, no_progress, **options):
+    def handle(self, *args, file, invite, dry_run, links_out, base_url, by, no_progress, email_invitations, **options):
+        base_url = base_url or settings.SITE_URL
         if links_out and not (invite and base_url):
-            raise CommandError("--links-out needs --invite and --base-url.")
+            raise CommandError("--links-out needs --invite and --base-url (or SITE_URL).")
+        if email_invitations and not (invite and base_url):
+            raise CommandError("--email-invitations needs --invite and --base-url (or SITE_URL).")
         if links_out and Path(links_out).exists():
             raise CommandError(f"{links_out} already exists; choose a new file for the links.")
         granted_by = None
@@ -73,6 +85,9 @@ class Command(BaseCommand):
         self.stdout.write(f"Took {time.monotonic() - started:.1f} s.")
         if links_out and result["invited_user_ids"]:
             self._write_links(Path(links_out), result["invited_user_ids"], base_url)
+        if email_invitations and result["invited_user_ids"]:
+            users = User.objects.filter(pk__in=result["invited_user_ids"]).order_by("email")
+            self.stdout.write(emails.invitations_report(*emails.send_invitations(users, base_url)))
 
     def _read(self, path: Path) -> str:
         try:

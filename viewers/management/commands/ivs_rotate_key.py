@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from viewers import aws, keyrotation, tokens
+from viewers import aws, keyregions, keyrotation, tokens
 from viewers.management.commands.ivs_keygen import _check_target, _write_new
 from viewers.models import PlaybackKey
 
@@ -13,9 +13,10 @@ from viewers.models import PlaybackKey
 class Command(BaseCommand):
     help = (
         "Playback key rotation in three steps. `generate PATH`: new key pair, private half to PATH (0600), public "
-        "half registered and imported into IVS when AWS is configured. Deploy it (IVS_PLAYBACK_PRIVATE_KEY_FILE) "
-        "and restart, then `activate`: record the configured key as the signing key. `delete NAME`: remove an "
-        "old key from IVS and the site, allowed one token TTL after it stopped signing. `status` lists the keys."
+        "half registered and imported into IVS, in every region with channels, when AWS is configured. Deploy it "
+        "(IVS_PLAYBACK_PRIVATE_KEY_FILE) and restart, then `activate`: record the configured key as the signing key. "
+        "`delete NAME`: remove an old key from IVS (every region) and the site, allowed one token TTL after it "
+        "stopped signing. `status` lists the keys."
     )
     requires_system_checks = []  # rotating is how one fixes what the key checks complain about
 
@@ -52,10 +53,12 @@ class Command(BaseCommand):
         self.stdout.write(f"Registered {key.name} ({key.fingerprint}); private key written to {private_path} (0600).")
         if aws.aws_configured() and not no_import:
             keyrotation.import_into_ivs(key)
-            self.stdout.write(f"Imported into IVS: {key.ivs_arn} (fingerprint {key.ivs_fingerprint}).")
+            for record in key.regions.all():
+                self.stdout.write(f"Imported into IVS in {record.region}: {record.arn} ({record.fingerprint}).")
         else:
-            self.stdout.write("Import the public key into IVS:\n  " + keyrotation.import_command(key, str(public_path)))
-            self.stdout.write("then paste the returned ARN into the key's admin page.")
+            commands = keyrotation.import_command(key, str(public_path)).replace("\n", "\n  ")
+            self.stdout.write("Import the public key into IVS:\n  " + commands)
+            self.stdout.write("then add each returned ARN on the key's admin page.")
         self.stdout.write(
             "Next: set IVS_PLAYBACK_PRIVATE_KEY_FILE=" + shlex.quote(str(private_path)) + ", restart the site, and "
             "run `manage.py ivs_rotate_key activate`."
@@ -82,7 +85,7 @@ class Command(BaseCommand):
         self.stdout.write(keyrotation.retire(key))
 
     def _status(self, **options):
-        for key in PlaybackKey.objects.all():
+        for key in PlaybackKey.objects.prefetch_related("regions"):
             if key.is_signing:
                 state = "signing"
             elif keyrotation.can_delete(key):
@@ -90,10 +93,13 @@ class Command(BaseCommand):
             else:
                 state = f"deletable after {keyrotation.deletable_at(key):%Y-%m-%d %H:%M:%S}"
             active = "active" if key.is_active else "inactive"
-            self.stdout.write(f"{key.name:<28} {key.fingerprint}  {active:<8} {state}  {key.ivs_arn or 'not imported'}")
+            regions = ", ".join(record.region for record in key.regions.all()) or "not imported"
+            self.stdout.write(f"{key.name:<28} {key.fingerprint}  {active:<8} {state}  {regions}")
         self._warn_about_limit()
 
     def _warn_about_limit(self):
         active = PlaybackKey.objects.filter(is_active=True).count()
         if active > keyrotation.IVS_KEY_LIMIT:
             self.stdout.write(self.style.WARNING(f"{active} active keys: IVS holds at most 3 per region."))
+        for message in keyregions.missing_key_messages():
+            self.stdout.write(self.style.WARNING(message))

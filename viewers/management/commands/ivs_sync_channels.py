@@ -2,12 +2,13 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from viewers import channel_sync
+from viewers import channel_sync, keyregions
 
 
 class Command(BaseCommand):
     help = (
-        "Create or update local channels from the IVS channels in IVS_AWS_REGION (name, ARN, playback URL, "
+        "Create or update local channels from the IVS channels in every configured region (IVS_REGIONS, or the "
+        "regions of the site's channels and IVS_AWS_REGION): name, ARN, playback URL, "
         "authorized as private). Entitlements are never touched; new channels arrive unlisted."
     )
 
@@ -26,6 +27,7 @@ class Command(BaseCommand):
             if change.error:
                 line += f"  {change.error}"
             self.stdout.write(line)
+        self.stdout.write(f"Regions read: {', '.join(keyregions.ivs_regions())}.")
         prefix = "Dry run, nothing written: " if dry_run else ""
         self.stdout.write(prefix + channel_sync.summary(report) + ".")
         if any(change.action == "error" for change in report):

@@ -5,14 +5,15 @@ from urllib.parse import parse_qs, urlsplit
 from django.core.management.base import BaseCommand, CommandError
 
 from viewers import keys, tokens, validators
-from viewers.models import Channel
+from viewers.models import Channel, PlaybackKey, PlaybackKeyRegion
 
 
 class Command(BaseCommand):
     help = (
         "Check a playback token (or a playback URL carrying ?token=) the way IVS does: prints its claims, "
-        "which registered key verified it, and the verdict with its reason. Revocations and spent single-use "
-        "ids are IVS's state, which IVS's API cannot read: they are not checked (and nothing is spent)."
+        "which region's keys it checked (IVS accepts only keys imported in the channel's region), which key "
+        "verified it, and the verdict with its reason. Revocations and spent single-use ids are IVS's state, "
+        "which IVS's API cannot read: they are not checked (and nothing is spent)."
     )
 
     def add_arguments(self, parser):
@@ -34,8 +35,8 @@ class Command(BaseCommand):
         arn = self._channel_arn(channel, url_arn)
         if arn is None:
             self.stdout.write("Channel: not given (use --channel); the ARN is not checked.")
-        verification_keys = list(keys.verification_keys())
-        if not verification_keys:
+        verification_keys = self._keys_for(arn)
+        if not keys.verification_keys():
             self.stdout.write("No registered playback keys; add the public key in admin first.")
         try:
             verified = tokens.verify(
@@ -46,7 +47,8 @@ class Command(BaseCommand):
                 origin=origin,
             )  # no revoked_through / claim_single_use: that state is IVS's own, and its API cannot read it
         except tokens.TokenRejected as rejected:
-            raise CommandError(f"Verdict: REJECTED ({rejected.code}): {rejected.reason}", returncode=1) from None
+            reason = rejected.reason + self._elsewhere(token, rejected, arn)
+            raise CommandError(f"Verdict: REJECTED ({rejected.code}): {reason}", returncode=1) from None
         self.stdout.write(f"Verified by key: {verified.key_id}")
         self.stdout.write(self.style.SUCCESS("Verdict: VALID"))
         for note in self._unchecked(claims):
@@ -63,6 +65,35 @@ class Command(BaseCommand):
         match = validators.PLAYBACK_PATH_RE.search(parts.path)
         arn = f"arn:aws:ivs:{match['region']}:{match['account']}:channel/{match['id']}" if match else None
         return token, arn
+
+    def _keys_for(self, arn):
+        """The keys IVS would try: those imported in the channel's region. Says which ones it took."""
+        every = list(keys.verification_keys())
+        region = validators.region_of_arn(arn or "")
+        if not region:
+            self.stdout.write("Keys checked: every registered key (no channel, so no region).")
+            return every
+        if not PlaybackKeyRegion.objects.exists():
+            self.stdout.write(f"Keys checked: every registered key (none has recorded regions to narrow {region} by).")
+            return every
+        imported = dict(PlaybackKeyRegion.objects.filter(region=region).values_list("key__fingerprint", "key__name"))
+        names = ", ".join(sorted(imported.values())) or "none"
+        self.stdout.write(f"Keys checked: those imported in {region}, the channel's region ({names}).")
+        return [(fingerprint, key) for fingerprint, key in every if fingerprint in imported]
+
+    def _elsewhere(self, token, rejected, arn) -> str:
+        """A bad signature may be a good key missing from the channel's region: say so."""
+        if rejected.code != "signature" or not arn:
+            return ""
+        for fingerprint, key in keys.verification_keys():
+            try:
+                tokens.verify(token, keys=[(fingerprint, key)], channel_arn=None, now=time.time())
+            except tokens.TokenRejected as again:
+                if again.code == "signature":
+                    continue  # not this key; any other complaint means this key's signature checked out
+            name = PlaybackKey.objects.filter(fingerprint=fingerprint).values_list("name", flat=True).first()
+            return f" (signed by {name or fingerprint}, which is not imported in {validators.region_of_arn(arn)})"
+        return ""
 
     def _channel_arn(self, slug, url_arn):
         if slug:
