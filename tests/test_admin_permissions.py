@@ -10,11 +10,12 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission
 
 from viewers import imports, tokens
-from viewers.models import EntitlementImport, Invitation, PlaybackKey, Revocation, User
+from viewers.models import EntitlementImport, Invitation, PlaybackKey, PlaybackKeyRegion, Revocation, User
 
 HEADER = "email,channel,starts_at,ends_at,max_resolution,note\n"
 INVITATIONS = "/admin/viewers/invitation/"
 KEYS = "/admin/viewers/playbackkey/"
+ARN_PREFIX = "arn:aws:ivs:us-west-2:123456789012:playback-key"
 
 
 def staff_with(*codenames, username="clerk"):
@@ -87,14 +88,21 @@ class TestPlaybackKeyChangeForm:
         key.save()
         return key
 
-    def post_change(self, client, key, **fields):
+    def post_change(self, client, key, regions=(), **fields):
+        """The change form as a browser posts it, with the key's region rows (the "imported into" inline)."""
+        records = list(key.regions.all())
         form = {
             "name": key.name,
             "public_key_pem": key.public_key_pem,
-            "ivs_arn": key.ivs_arn,
             "is_active": "on" if key.is_active else "",
             "is_signing": "on" if key.is_signing else "",
+            "regions-TOTAL_FORMS": str(len(records) + len(regions)),
+            "regions-INITIAL_FORMS": str(len(records)),
         }
+        for i, record in enumerate(records):
+            form |= {f"regions-{i}-id": str(record.pk), f"regions-{i}-key": str(key.pk), f"regions-{i}-arn": record.arn}
+        for i, arn in enumerate(regions, start=len(records)):
+            form |= {f"regions-{i}-key": str(key.pk), f"regions-{i}-arn": arn}
         return client.post(f"{KEYS}{key.pk}/change/", form | fields)
 
     def test_ticking_signing_on_the_form_changes_nothing(self, admin_client, other_key):
@@ -117,24 +125,20 @@ class TestPlaybackKeyChangeForm:
         other_key.refresh_from_db()
         assert other_key.public_key_pem == before
 
-    def test_a_recorded_ivs_arn_cannot_be_replaced(self, admin_client, other_key):
-        other_key.ivs_arn = "arn:aws:ivs:us-west-2:123456789012:playback-key/AbCdEf123456"
-        other_key.save()
-        self.post_change(admin_client, other_key, ivs_arn="arn:aws:ivs:us-west-2:123456789012:playback-key/Live01")
-        other_key.refresh_from_db()
-        assert other_key.ivs_arn.endswith("/AbCdEf123456")
+    def test_a_recorded_ivs_arn_can_be_neither_replaced_nor_removed(self, admin_client, other_key):
+        """retire() deletes the key pair at each recorded ARN from IVS: swapping in the live key's ARN would delete
+        the key the site still signs with."""
+        record = PlaybackKeyRegion.objects.create(key=other_key, arn=f"{ARN_PREFIX}/AbCdEf123456")
+        response = self.post_change(admin_client, other_key, **{"regions-0-arn": f"{ARN_PREFIX}/Live01"})
+        assert "cannot be changed" in response.content.decode()
+        self.post_change(admin_client, other_key, **{"regions-0-DELETE": "on"})
+        record.refresh_from_db()
+        assert record.arn.endswith("/AbCdEf123456")
 
-    def test_an_arn_pasted_once_must_be_a_key_pair_arn_no_other_key_has(self, admin_client, registered_key, other_key):
-        registered_key.ivs_arn = "arn:aws:ivs:us-west-2:123456789012:playback-key/Live01"
-        registered_key.save()
-        response = self.post_change(admin_client, other_key, ivs_arn=registered_key.ivs_arn)
-        assert "already" in str(response.context["adminform"].form.errors["ivs_arn"])
-        response = self.post_change(admin_client, other_key, ivs_arn="arn:aws:ivs:us-west-2:123456789012:channel/x")
-        assert "ivs_arn" in response.context["adminform"].form.errors
-        good = "arn:aws:ivs:us-west-2:123456789012:playback-key/Fresh01"
-        assert self.post_change(admin_client, other_key, ivs_arn=good).status_code == 302
-        other_key.refresh_from_db()
-        assert other_key.ivs_arn == good
+    def test_an_arn_for_a_key_imported_by_hand_may_still_be_added(self, admin_client, other_key):
+        response = self.post_change(admin_client, other_key, regions=[f"{ARN_PREFIX}/Fresh01"])
+        assert response.status_code == 302
+        assert other_key.regions.get().arn.endswith("/Fresh01")
 
     def test_the_form_says_why_the_fields_are_read_only(self, admin_client, registered_key):
         page = admin_client.get(f"{KEYS}{registered_key.pk}/change/").content.decode()
@@ -142,7 +146,8 @@ class TestPlaybackKeyChangeForm:
 
     def test_a_new_key_may_be_marked_signing_only_if_the_site_signs_with_it(self, admin_client, signing_key):
         stranger = tokens.public_key_pem(tokens.generate_private_key())
-        form = {"name": "stranger", "public_key_pem": stranger, "ivs_arn": "", "is_active": "on", "is_signing": "on"}
+        form = {"name": "stranger", "public_key_pem": stranger, "is_active": "on", "is_signing": "on"}
+        form |= {"regions-TOTAL_FORMS": "0", "regions-INITIAL_FORMS": "0"}
         response = admin_client.post(f"{KEYS}add/", form)
         assert "is_signing" in response.context["adminform"].form.errors
         assert not PlaybackKey.objects.exists()

@@ -153,21 +153,21 @@ class TestUntrustedForwarding:
                 attempt(at("10.0.0.5"), "alice", HTTP_X_FORWARDED_FOR="198.51.100.1")
         warnings = [r for r in caplog.records if r.name == "viewers.client"]
         assert len(warnings) == 1 and "TRUST_X_FORWARDED_FOR" in warnings[0].getMessage()
-        (warning,) = [m for m in run_checks(tags=["ivs"]) if m.id == "ivs.W030"]
+        (warning,) = [m for m in run_checks(tags=["ivs"]) if m.id == "ivs.W040"]
         assert "10.0.0.5" in warning.msg and "TRUST_X_FORWARDED_FOR=true" in warning.hint
 
     def test_no_forwarding_no_warning(self, alice):
         attempt(at("198.51.100.1"), "alice")
-        assert not [m for m in run_checks(tags=["ivs"]) if m.id == "ivs.W030"]
+        assert not [m for m in run_checks(tags=["ivs"]) if m.id == "ivs.W040"]
 
     def test_trusted_forwarding_is_what_the_setting_is_for(self, settings, alice):
         settings.TRUST_X_FORWARDED_FOR = True
         attempt(at("10.0.0.5"), "alice", HTTP_X_FORWARDED_FOR="198.51.100.1")
-        assert not [m for m in run_checks(tags=["ivs"]) if m.id == "ivs.W030"]
+        assert not [m for m in run_checks(tags=["ivs"]) if m.id == "ivs.W040"]
 
     def test_a_unix_socket_bind_without_trusted_forwarding_is_a_warning(self, monkeypatch):
         monkeypatch.setenv("GUNICORN_BIND", "unix:/run/ivssite.sock")
-        (warning,) = [m for m in run_checks(tags=["ivs"]) if m.id == "ivs.W031"]
+        (warning,) = [m for m in run_checks(tags=["ivs"]) if m.id == "ivs.W041"]
         assert "TRUST_X_FORWARDED_FOR" in warning.hint
 
 

@@ -168,7 +168,7 @@ def check_client_addresses(app_configs=None, **kwargs):
                 "gunicorn listens on a unix socket and TRUST_X_FORWARDED_FOR is off, so the site never sees a "
                 "client address: login lockouts count per account only, site-wide, and the audit has no address.",
                 hint=_FORWARDING_HINT,
-                id="ivs.W031",
+                id="ivs.W041",
             )
         )
     seen = cache.get(client.UNTRUSTED_FORWARDING_KEY)
@@ -178,9 +178,10 @@ def check_client_addresses(app_configs=None, **kwargs):
                 f"Requests arrived with an X-Forwarded-For header from {seen['from']} (last noticed {seen['at']}) "
                 "while TRUST_X_FORWARDED_FOR is off.",
                 hint=_FORWARDING_HINT,
-                id="ivs.W030",
+                id="ivs.W040",
             )
         )
+    return messages
 
 
 @checks.register("ivs")

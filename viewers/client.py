@@ -10,7 +10,7 @@ from django.core.cache import cache
 logger = logging.getLogger("viewers.client")
 
 # Seen once per process; kept in the shared cache for a week so that `manage.py check` and the next start-up
-# (system check ivs.W030) report it too.
+# (system check ivs.W040) report it too.
 UNTRUSTED_FORWARDING_KEY = "client:untrusted-x-forwarded-for"
 _untrusted_forwarding_noted = False
 

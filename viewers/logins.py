@@ -9,7 +9,7 @@ in AUTHENTICATION_BACKENDS, refuses a locked attempt inside authenticate(), so e
 the admin's) is covered, and the lockout page answers 429 with Retry-After.
 
 The address is viewers.client's: X-Forwarded-For only with TRUST_X_FORWARDED_FOR, IPv6 per /64. Without a known
-address (a unix-socket bind without a trusted proxy header) only the account counts, site-wide; check ivs.W031
+address (a unix-socket bind without a trusted proxy header) only the account counts, site-wide; check ivs.W041
 says so at start-up. If Redis is down the cache falls back to per-process memory (ivssite/cache.py): the limits
 then hold per process, never off.
 """
