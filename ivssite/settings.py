@@ -187,6 +187,9 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+if IVS_LOCAL_ORIGIN:
+    # The stand-in's IVS API is called by the site's own worker over loopback, as boto3 calls AWS: not by a browser.
+    SECURE_REDIRECT_EXEMPT = [r"^ivs/"]
 # /healthz and /readyz are answered before the redirect (ivssite.health), so plain-http probes work.
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 # includeSubDomains covers subdomains of the site's own host name only (not the parent domain).

@@ -11,7 +11,6 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from django.conf import settings as django_settings
 
 from localivs import shapes
 from localivs.models import PlaybackKeyPair, ViewerRevocation
@@ -20,7 +19,6 @@ from tests.test_localivs import open_session, refusal, uris
 from viewers import aws, revocation, tokens
 from viewers.models import Channel, Revocation, SessionEnd
 
-SQLITE = django_settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
 OTHER_REGION_ARN = PRIVATE_ARN.replace("us-west-2", "eu-west-1")
 UNKNOWN_ARN = PRIVATE_ARN.replace("MainEvent01", "Nope")
 

@@ -274,3 +274,32 @@ def test_two_concurrent_runs_queue_each_revocation_once(private_channel):
     assert errors == []
     assert sum(counts) == 200
     assert Revocation.objects.count() == Revocation.objects.values("viewer_id").distinct().count() == 200
+
+
+def test_the_worker_survives_a_database_outage(monkeypatch, db):
+    """db_worker's own loop exits on a database error; ivs_worker's waits and carries on."""
+    from django.db import OperationalError
+
+    from viewers.management.commands import ivs_worker
+
+    runs = []
+
+    def flaky_run(self):
+        runs.append(1)
+        if len(runs) == 1:
+            raise OperationalError("connection refused")
+
+    monkeypatch.setattr(ivs_worker.Worker, "run", flaky_run)
+    monkeypatch.setattr(ivs_worker.time, "sleep", lambda seconds: None)
+    worker = ivs_worker.ResilientWorker(
+        queue_names=["default"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="t",
+        excluded_queue_names=[],
+    )
+    worker.run()
+    assert len(runs) == 2

@@ -115,7 +115,7 @@ def test_revocation_on_one_server_is_honoured_by_the_other(cluster):
 
 def test_the_workers_stop_a_session_whose_window_simply_ended(cluster):
     viewer = Browser(cluster.a)
-    viewer.login("viewer5")
+    viewer.login("viewer6")
     _, claims, url = viewer.watch()
     player = Browser(cluster.b)
     status, _, playlist = player.send("GET", path_of(url))
@@ -125,7 +125,7 @@ def test_the_workers_stop_a_session_whose_window_simply_ended(cluster):
     ended = cluster.sql(
         "UPDATE viewers_entitlement SET ends_at = now() "
         "WHERE user_id = (SELECT id FROM viewers_user WHERE username = %s)",
-        ("viewer5",),
+        ("viewer6",),
     )
     assert ended == 1
     query = "SELECT status FROM viewers_revocation WHERE viewer_id = %s"
