@@ -153,14 +153,14 @@ def test_device_limits_hold_across_servers(cluster):
         screens = []
         for i in range(8):
             screen = Browser(cluster.a if i % 2 else cluster.b)
-            screen.login("viewer6")  # viewer5's window was ended by the reconciler test above
+            screen.login("viewer5")
             screens.append(screen)
         with ThreadPoolExecutor(8) as pool:
             statuses = [status for status, _ in pool.map(lambda screen: screen.start(), screens)]
         assert statuses == [200] * 8
         open_sessions = cluster.sql(
             "SELECT count(*) FROM viewers_tokenaudit a JOIN viewers_user u ON u.id = a.user_id "
-            "WHERE u.username = 'viewer6' AND a.ended_at IS NULL"
+            "WHERE u.username = 'viewer5' AND a.ended_at IS NULL"
         )
         assert open_sessions == [(1,)]
     finally:
