@@ -103,6 +103,7 @@ def site_env(database_url: str, cache_url: str, port: int, **extra) -> dict:
         "DATABASE_URL": database_url,
         "CACHE_URL": cache_url,
         "IVS_LOCAL_ORIGIN": "true",
+        "IVS_LOCAL_ORIGIN_IN_PRODUCTION_I_KNOW": "true",
         "IVS_BENCH_PAGES": "true",
         "IVS_PLAYBACK_PRIVATE_KEY_FILE": str(WORK / "playback-key.pem"),
         "IVS_PLAYER_SDK_URL": vendor + "ivs-player.js",
@@ -110,6 +111,8 @@ def site_env(database_url: str, cache_url: str, port: int, **extra) -> dict:
         "IVS_PLAYER_WASM_BINARY_URL": vendor + "amazon-ivs-wasmworker.min.wasm",
         # The fetch-first workflow and the browser runs hit the refresh endpoint many times a minute.
         "IVS_REFRESH_PER_MINUTE": "1000000",
+        # wrk reloads each viewer's player page far more than 20 times a minute.
+        "IVS_PLAYER_PAGES_PER_MINUTE": "1000000",
         "PORT": str(port),
         "PYTHONDONTWRITEBYTECODE": "1",
     }

@@ -1,6 +1,6 @@
 """Django's built-in Redis cache, made to survive Redis being down.
 
-Redis holds state every app server must share (login throttling, rate limits, sessions' fast copy).
+Redis holds state every app server must share (login lockouts, rate limits, sessions' fast copy).
 When it is unreachable the site must still serve player pages, so instead of raising, this backend:
 
 - logs one warning per outage (never a key: session cache keys contain the session id),
@@ -22,7 +22,9 @@ from django.core.cache.backends.redis import RedisCache
 
 logger = logging.getLogger("ivssite.cache")
 
-REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+# Not only a lost connection: a replica that turned read-only in a failover, an out-of-memory Redis or any
+# other error Redis answers with must cost a degraded request, never a 500 on a login or a session write.
+REDIS_ERRORS = (redis.exceptions.RedisError,)
 MAX_STALE_KEYS = 50_000
 
 

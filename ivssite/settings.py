@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks",
     "django_tasks_db",
+    "axes",
     "viewers",
     "sales",
 ]
@@ -48,6 +49,8 @@ INSTALLED_APPS = [
 # The local IVS stand-in (token verification + a looping test stream) for the demo and tests.
 # Production serves video from IVS itself and leaves this off.
 IVS_LOCAL_ORIGIN = env.bool("IVS_LOCAL_ORIGIN", default=False)
+# Without DEBUG the local origin stops start-up (localivs.E001) unless this says, loudly, that it is meant.
+IVS_LOCAL_ORIGIN_IN_PRODUCTION_I_KNOW = env.bool("IVS_LOCAL_ORIGIN_IN_PRODUCTION_I_KNOW", default=False)
 if IVS_LOCAL_ORIGIN:
     INSTALLED_APPS.append("localivs")
 
@@ -66,6 +69,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # A database outage becomes a friendly 503, not a 500 with a traceback in the log for every request.
     "ivssite.errors.DatabaseUnavailableMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "ivssite.urls"
@@ -128,11 +133,26 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Brute-force protection on the shared cache (viewers/throttle.py): per account and per client address.
-AUTHENTICATION_BACKENDS = ["viewers.throttle.LoginThrottleBackend", "django.contrib.auth.backends.ModelBackend"]
-LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=5)
+# Brute-force protection: django-axes on the shared cache (viewers/logins.py says the rule). Failures count per
+# (account, client address) pair, so an attacker cannot lock an admin out from everywhere, and per address.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=5)  # per account and address
 LOGIN_FAILURES_PER_IP = env.int("LOGIN_FAILURES_PER_IP", default=30)
-LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=900)
+LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=900)  # after the last failure
+AXES_HANDLER = "viewers.logins.LoginLockouts"  # axes' cache handler, with a limit for each of the two scopes
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+# axes itself only logs "locking out" past this; viewers.logins decides with the two limits above.
+AXES_FAILURE_LIMIT = LOGIN_FAILURES_PER_IP
+AXES_COOLOFF_TIME = "viewers.logins.cool_off"
+AXES_CLIENT_IP_CALLABLE = "viewers.logins.client_address"  # X-Forwarded-For only with TRUST_X_FORWARDED_FOR
+AXES_USERNAME_CALLABLE = "viewers.logins.username"
+AXES_LOCKOUT_CALLABLE = "viewers.logins.lockout_response"
+AXES_ENABLE_ADMIN = False  # the cache handler keeps no rows to show
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False  # no start-up banner on every manage.py command
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache":
+    # The embedded default is one process: per-process counters are the whole truth there (README "Deployment").
+    SILENCED_SYSTEM_CHECKS = ["axes.W001"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 
@@ -201,6 +221,8 @@ IVS_TOKEN_VIEWER_ID = env.bool("IVS_TOKEN_VIEWER_ID", default=True)
 IVS_SESSION_MAX_HOURS = env.int("IVS_SESSION_MAX_HOURS", default=48)
 # Token refreshes (the JSON endpoint) allowed per viewer per minute; more get 429.
 IVS_REFRESH_PER_MINUTE = env.int("IVS_REFRESH_PER_MINUTE", default=10)
+# Private player pages (each mints a token and writes an audit row) per viewer and channel per minute; more get 429.
+IVS_PLAYER_PAGES_PER_MINUTE = env.int("IVS_PLAYER_PAGES_PER_MINUTE", default=20)
 # Origins allowed to play (aws:access-control-allow-origin). Empty: any origin.
 IVS_ALLOWED_ORIGINS = env.list("IVS_ALLOWED_ORIGINS", default=[])
 IVS_STRICT_ORIGIN_ENFORCEMENT = env.bool("IVS_STRICT_ORIGIN_ENFORCEMENT", default=False)

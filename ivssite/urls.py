@@ -2,14 +2,10 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from viewers.throttle import ThrottledLoginView
-
 admin.site.site_header = "IVS private channels"
 admin.site.site_title = "IVS channels admin"
 
 urlpatterns = [
-    # Before the auth include: the same login form, with brute-force protection and a lockout page.
-    path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("", include("sales.urls")),

@@ -7,6 +7,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 os.environ.setdefault("SECRET_KEY", "tests-only-not-a-secret")
 os.environ.setdefault("IVS_LOCAL_ORIGIN", "true")
+# The suite runs without DEBUG, as production does, and plays from the local origin.
+os.environ.setdefault("IVS_LOCAL_ORIGIN_IN_PRODUCTION_I_KNOW", "true")
 os.environ["DEBUG"] = "false"
 # The tests make their own key; a developer's key settings must not leak in.
 os.environ.pop("IVS_PLAYBACK_PRIVATE_KEY_FILE", None)

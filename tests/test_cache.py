@@ -73,6 +73,31 @@ class TestTheBackend:
             cache.get("a")
         assert calls == []
 
+    @pytest.mark.parametrize(
+        "error",
+        [
+            redis.exceptions.ReadOnlyError("You can't write against a read only replica."),
+            redis.exceptions.ResponseError("OOM command not allowed when used memory > 'maxmemory'."),
+            redis.exceptions.BusyLoadingError("Redis is loading the dataset in memory"),
+        ],
+    )
+    def test_any_redis_error_is_served_like_a_lost_connection(self, monkeypatch, caplog, error):
+        """A failover (read-only replica) or a full Redis must not turn logins and session writes into 500s."""
+        cache = ResilientRedisCache(CLOSED, {})
+
+        def failing(*args, **kwargs):
+            raise error
+
+        for name in ("get", "set", "add", "incr", "delete", "get_many"):
+            monkeypatch.setattr(cache._cache, name, failing)
+        with caplog.at_level(logging.WARNING, logger="ivssite.cache"):
+            cache.set("k", 1)
+            assert cache.get("k") == 1  # from the per-process fallback
+            assert cache.add("n", 0) is True
+            assert cache.incr("n") == 1
+        assert cache.is_down
+        assert type(error).__name__ in caplog.text
+
     def test_ping_reports_the_truth(self):
         assert ResilientRedisCache(CLOSED, {}).ping() is False
 

@@ -238,3 +238,51 @@ class TestStartup:
     def test_a_good_configuration_starts(self, use_key, good_pem):
         use_key(pem=good_pem)
         fail_on_check_errors()
+
+
+@pytest.mark.django_db
+class TestDeviceLimits:
+    def test_a_device_limit_without_single_use_tokens_is_a_warning(self, settings, private_channel):
+        """One reusable token opens any number of sessions with the same version: the limit counts none of them."""
+        settings.IVS_TOKEN_SINGLE_USE = False
+        private_channel.max_devices = 1
+        private_channel.save()
+        warning = the_one(ivs_messages(), "ivs.W011")
+        assert not warning.is_serious()
+        assert "IVS_TOKEN_SINGLE_USE" in warning.msg + warning.hint
+
+    def test_single_use_off_without_device_limits_is_fine(self, settings, private_channel):
+        settings.IVS_TOKEN_SINGLE_USE = False
+        assert ivs_messages() == []
+
+    def test_a_device_limit_with_single_use_tokens_is_fine(self, private_channel):
+        private_channel.max_devices = 1
+        private_channel.save()
+        assert ivs_messages() == []
+
+
+def local_origin_messages():
+    return [m for m in run_checks(tags=["ivs"]) if m.id.startswith("localivs.")]
+
+
+@pytest.mark.django_db
+class TestLocalOriginInProduction:
+    def test_the_local_origin_without_debug_stops_start_up(self, settings):
+        settings.DEBUG = False
+        settings.IVS_LOCAL_ORIGIN_IN_PRODUCTION_I_KNOW = False
+        error = the_one(local_origin_messages(), "localivs.E001")
+        assert error.is_serious()
+        assert "IVS_LOCAL_ORIGIN=false" in error.hint
+        with pytest.raises(ImproperlyConfigured, match=r"localivs\.E001"):
+            fail_on_check_errors()
+
+    def test_a_staging_demo_may_allow_it_loudly_and_is_still_warned(self, settings):
+        settings.DEBUG = False
+        settings.IVS_LOCAL_ORIGIN_IN_PRODUCTION_I_KNOW = True
+        assert ids(local_origin_messages()) == ["localivs.W001"]
+        fail_on_check_errors()
+
+    def test_with_debug_on_it_says_nothing(self, settings):
+        settings.DEBUG = True
+        settings.IVS_LOCAL_ORIGIN_IN_PRODUCTION_I_KNOW = False
+        assert local_origin_messages() == []

@@ -39,6 +39,19 @@ class TestReadingTheFile:
         with pytest.raises(imports.ImportFileError, match="binary data"):
             imports.decode(b"PK\x03\x04\x00\x00 a zip file")
 
+    def test_a_nul_past_the_first_64_kb_is_refused_too(self, admin_client, private_channel):
+        """Found by tests/test_fuzz.py on PostgreSQL, which refuses NUL in queries and text columns (a 500)."""
+        padding = "".join(f"user{i}@example.com,main-event,,,,\n" for i in range(3000))  # ~100 KB
+        data = (HEADER + padding + "late@example.com,main-event,,,,\x00\n").encode()
+        with pytest.raises(imports.ImportFileError, match="NUL"):
+            imports.read_rows(imports.decode(data))
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        response = admin_client.post(
+            "/admin/viewers/entitlement/import/", {"file": SimpleUploadedFile("g.csv", data, "text/csv")}
+        )
+        assert response.status_code == 200 and "NUL" in response.content.decode()
+
     def test_it_refuses_an_oversized_file_before_reading_it(self):
         with pytest.raises(imports.ImportFileError, match="the limit is 10 MB"):
             imports.decode(b"x" * (imports.MAX_FILE_BYTES + 1))

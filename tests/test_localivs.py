@@ -172,3 +172,16 @@ def test_it_refuses_posts(client, channel):
 def test_spent_ids_are_forgotten_after_their_token_expires(channel, signing_key):
     assert state.claim_single_use("u-1", int(time.time()) - 10)
     assert state.forget_spent_tokens() == 1
+
+
+def test_a_deeply_nested_token_is_refused_never_a_500(client, channel):
+    """Finding 5: a payload nested 5,000 deep made json.loads raise RecursionError, and the origin answered 500."""
+    import base64
+
+    def b64(data):
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    nested = b64(b'{"alg":"ES384","typ":"JWT"}') + "." + b64(b"[" * 5000 + b"]" * 5000) + "." + b64(b"x" * 96)
+    response = client.get(MULTIVARIANT, {"token": nested})
+    assert response.status_code == 403
+    assert refusal(response)["error_code"] == "invalid_playback_auth_token"

@@ -254,10 +254,15 @@ class TestDeviceLimit:
     def test_a_new_screen_beyond_the_limit_revokes_the_oldest(self, client, alice, private_channel, ivs, act):
         private_channel.max_devices = 2
         private_channel.save()
-        first, second = watch(client, alice), watch(client, alice)
+        client.force_login(alice)
+
+        def start():  # on a device-limited channel the player's POST starts a session, never the page's GET
+            return client.post("/channels/main-event/playback").json()["session"]
+
+        first, second = start(), start()
         assert not Revocation.objects.exists()
         expect_single(ivs, alice, first)
-        act(lambda: watch(client, alice))
+        act(start)
         assert TokenAudit.objects.get(pk=first).end_reason == "superseded"
         assert TokenAudit.objects.get(pk=second).ended_at is None
         assert Revocation.objects.get().status == "done"

@@ -1,5 +1,6 @@
 """Minting and verification, with no database. Tokens are checked the way IVS checks them."""
 
+import base64
 import time
 import uuid
 
@@ -182,13 +183,63 @@ def test_it_rejects_a_token_from_an_unregistered_key(key, other_key):
     assert rejection(mint(other_key).token, key) == "signature"
 
 
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def unb64(segment: str) -> bytes:
+    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+
+
 def test_it_rejects_a_tampered_payload(key):
     header, payload, signature = mint(key).token.split(".")
-    forged = tokens._b64decode(payload).replace(b"MainEvent01", b"OtherChan01")
-    import base64
+    forged = unb64(payload).replace(b"MainEvent01", b"OtherChan01")
+    assert rejection(f"{header}.{b64(forged)}.{signature}", key) == "signature"
 
-    forged_b64 = base64.urlsafe_b64encode(forged).rstrip(b"=").decode()
-    assert rejection(f"{header}.{forged_b64}.{signature}", key) == "signature"
+
+def test_it_rejects_a_truncated_signature(key):
+    header, payload, signature = mint(key).token.split(".")
+    assert rejection(f"{header}.{payload}.{b64(unb64(signature)[:90])}", key) == "signature"
+
+
+NESTED = b"[" * 5000 + b"]" * 5000
+
+
+@pytest.mark.parametrize(
+    "header, payload",
+    [
+        (b'{"alg":"ES384","typ":"JWT"}', NESTED),  # RecursionError inside json.loads
+        (b'{"alg":"ES384","typ":"JWT"}', b'{"a":' * 5000 + b"1" + b"}" * 5000),
+        (NESTED, b"{}"),
+        (b'{"alg":"ES384","typ":"JWT"}', b'["not", "an", "object"]'),
+        (b'{"alg":"ES384","typ":"JWT"}', b"\xff\xfe not utf-8"),
+        (b'["ES384"]', b"{}"),
+        (b'{"alg":["ES384"]}', b"{}"),
+    ],
+    ids=[
+        "nested-list-payload",
+        "nested-object-payload",
+        "nested-header",
+        "list-payload",
+        "not-utf8",
+        "list-header",
+        "list-alg",
+    ],
+)
+def test_any_bad_token_is_a_rejection_with_a_reason_never_another_exception(key, header, payload):
+    token = f"{b64(header)}.{b64(payload)}.{b64(b'x' * 96)}"
+    with pytest.raises(TokenRejected) as caught:
+        verify(token, key)
+    assert caught.value.code in tokens.REJECTIONS and caught.value.reason
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    ["\u00e9t\u00e9.\u00e9.\u00e9", "a" * 100_000, "e30.e30.e30", "e30.bnVsbA.AA", None, 12],
+    ids=["non-ascii", "long", "empty-objects", "null-payload", "none", "int"],
+)
+def test_odd_inputs_are_rejected_with_a_reason(key, garbage):
+    assert rejection(garbage, key) in {"malformed", "algorithm", "signature"}
 
 
 @pytest.mark.parametrize("garbage", ["", "abc", "a.b", "a.b.c", "....", "eyJhbGciOiJFUzM4NCJ9.!!!.xx"])
@@ -278,3 +329,11 @@ def test_minting_uses_the_parsed_key_without_reparsing(key, monkeypatch):
 
     monkeypatch.setattr(tokens.serialization, "load_pem_private_key", boom)
     assert mint(key, now=int(time.time())).token
+
+
+def test_the_diagnostic_decoder_rejects_a_deeply_nested_token_too():
+    """The decoder behind `manage.py ivs_verify`: PyJWT already turns this into a DecodeError; kept as a guard."""
+    token = f"{b64(b'{}')}.{b64(NESTED)}.{b64(b'x' * 96)}"
+    with pytest.raises(TokenRejected) as caught:
+        tokens.decode_unverified(token)
+    assert caught.value.code == "malformed"

@@ -1,5 +1,9 @@
-from django import forms
+import logging
+
 from django.contrib import admin
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
 from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import models
@@ -7,19 +11,12 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from viewers import access, admin_views, exports, keyregions, keyrotation
+from viewers import access, admin_views, exports, validators
 from viewers.admin_warnings import OpsWarnings
 from viewers.invitations import invitation_links
-from viewers.models import (
-    Channel,
-    Entitlement,
-    EntitlementImport,
-    Invitation,
-    PlaybackKey,
-    PlaybackKeyRegion,
-    TokenAudit,
-    User,
-)
+from viewers.models import Channel, Entitlement, EntitlementImport, Invitation, TokenAudit, User
+
+logger = logging.getLogger("viewers.admin")
 
 
 class OpsMedia:
@@ -27,10 +24,39 @@ class OpsMedia:
     css = {"all": ["css/admin-ops.css"]}
 
 
+class BoundedDateChangeList(ChangeList):
+    """Django's date drill-down computes the next year, month or day with no bound: at 9999 that raised (a 500).
+    Out of range is a bad filter, like any other; the admin answers those by going back to the list."""
+
+    def get_filters(self, request):
+        try:
+            return super().get_filters(request)
+        except (OverflowError, ValueError) as exc:
+            raise IncorrectLookupParameters(exc) from exc
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     readonly_fields = ("viewer_id",)
     fieldsets = DjangoUserAdmin.fieldsets + (("Playback", {"fields": ("viewer_id",)}),)
+
+    # change_user is what invitation links need; it must not also mean "become a superuser": only superusers
+    # edit superusers (their password included) or hand out superuser status and per-user permissions.
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        if request.user.is_superuser:
+            return fields
+        return (*fields, "is_superuser", "user_permissions")
 
 
 @admin.register(Channel)
@@ -88,7 +114,11 @@ class EntitlementAdmin(admin.ModelAdmin):
     readonly_fields = ("created_at", "created_by", "revoked_at", "revoked_by")
     actions = ("revoke", "end_now", "extend")
     date_hierarchy = "created_at"
+    formfield_overrides = {models.DateTimeField: {"validators": [validators.validate_date_in_range]}}
     Media = OpsMedia
+
+    def get_changelist(self, request, **kwargs):
+        return BoundedDateChangeList
 
     @admin.display(description="holder")
     def holder_display(self, entitlement):
@@ -153,105 +183,6 @@ class EntitlementAdmin(admin.ModelAdmin):
         )
 
 
-class PlaybackKeyForm(forms.ModelForm):
-    class Meta:
-        model = PlaybackKey
-        fields = ("name", "public_key_pem", "is_signing", "is_active")
-        widgets = {"public_key_pem": forms.Textarea(attrs={"rows": 6, "cols": 70})}
-
-    def validate_unique(self):
-        super().validate_unique()
-        # The fingerprint is computed by the model's clean() and is not a form field, so the form's own unique
-        # check skips it: without this, the same key added twice is an IntegrityError (a 500).
-        if "public_key_pem" in self.errors:
-            return
-        duplicate = PlaybackKey.objects.filter(fingerprint=self.instance.fingerprint).exclude(pk=self.instance.pk)
-        if duplicate.exists():
-            self.add_error("public_key_pem", f"This key is already registered as {duplicate.get().name!r}.")
-
-
-class PlaybackKeyRegionInline(admin.TabularInline):
-    """Where the key is imported. Filled in by the import step; paste an ARN here for a key imported by hand."""
-
-    model = PlaybackKeyRegion
-    fields = ("arn", "region", "fingerprint", "imported_at")
-    readonly_fields = ("region", "fingerprint", "imported_at")
-    extra = 0
-    verbose_name = "IVS region"
-    verbose_name_plural = "Imported into IVS regions"
-
-
-@admin.register(PlaybackKey)
-class PlaybackKeyAdmin(OpsWarnings, admin.ModelAdmin):
-    form = PlaybackKeyForm
-    inlines = (PlaybackKeyRegionInline,)
-    list_display = ("name", "fingerprint", "is_signing", "is_active", "region_list", "rotation", "created_at")
-    list_filter = ("is_signing", "is_active")
-    search_fields = ("name", "fingerprint", "regions__arn")
-    readonly_fields = (
-        "fingerprint",
-        "created_at",
-        "signing_stopped_at",
-        "rotation",
-        "import_command",
-    )
-    Media = OpsMedia
-
-    @admin.display(description="rotation")
-    def rotation(self, key):
-        if not key.pk:
-            return "—"
-        if key.is_signing:
-            return "signing"
-        if keyrotation.can_delete(key):
-            return format_html(
-                '<a href="{}">delete…</a>', reverse("admin:viewers_playbackkey_step", args=[key.pk, "retire"])
-            )
-        return f"deletable after {timezone.localtime(keyrotation.deletable_at(key)):%Y-%m-%d %H:%M}"
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("regions")
-
-    @admin.display(description="IVS regions")
-    def region_list(self, key):
-        return ", ".join(r.region for r in key.regions.all()) or "not imported"
-
-    @admin.display(description="import into IVS")
-    def import_command(self, key):
-        if not key.pk:
-            return "—"
-        imported = [record.region for record in key.regions.all()]
-        missing = keyregions.regions_missing(key)
-        if imported and not missing:
-            return "Imported into every region with channels."
-        return format_html(
-            "<p>{}Use “Import into IVS” above, or save the public key as <code>{}.pub.pem</code>, "
-            "run</p><pre>{}</pre><p>and add each returned key-pair ARN under “Imported into IVS regions”.</p>",
-            f"Not imported in {', '.join(missing)}. " if missing else "",
-            key.name,
-            keyrotation.import_command(key, regions=missing),
-        )
-
-    def has_delete_permission(self, request, obj=None):
-        # Keys go only through the "delete" rotation step: it waits out the tokens the key signed and also
-        # removes the key pair from IVS.
-        return False
-
-    def get_urls(self):
-        view = self.admin_site.admin_view
-        return [
-            path("generate/", view(self._generate), name="viewers_playbackkey_generate"),
-            path("<int:pk>/step/<str:step>/", view(self._step), name="viewers_playbackkey_step"),
-            *super().get_urls(),
-        ]
-
-    def _generate(self, request):
-        return admin_views.key_generate(self, request)
-
-    def _step(self, request, pk, step):
-        return admin_views.key_step(self, request, pk, step)
-
-
 @admin.register(TokenAudit)
 class TokenAuditAdmin(admin.ModelAdmin):
     list_display = ("issued_at", "user", "channel", "viewer_id", "max_resolution", "client_ip", "purpose", "expires_at")
@@ -259,6 +190,10 @@ class TokenAuditAdmin(admin.ModelAdmin):
     search_fields = ("user__username", "user__email", "viewer_id", "client_ip", "single_use_uuid")
     list_select_related = ("user", "channel")
     date_hierarchy = "issued_at"
+
+    def get_changelist(self, request, **kwargs):
+        return BoundedDateChangeList
+
     show_full_result_count = False  # counting millions of rows on every page view is the slow part
 
     def has_add_permission(self, request):
@@ -299,11 +234,23 @@ class InvitationAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_send_links_permission(self, request):
+        # A link sets the password of an account and activates it with every channel it was granted: it is a
+        # credential, so only someone who may change users may take it.
+        return request.user.has_perm("viewers.change_user")
+
     @admin.action(
-        description="Download password-set links (CSV) for the selected pending invitations", permissions=["view"]
+        description="Download password-set links (CSV) for the selected pending invitations",
+        permissions=["send_links"],
     )
     def download_links(self, request, queryset):
-        users = User.objects.filter(invitation__in=queryset.filter(accepted_at__isnull=True)).order_by("email")
+        pending = queryset.filter(accepted_at__isnull=True).select_related("user")
+        # Who took which links, in the admin's history and the log; never the links themselves.
+        LogEntry.objects.log_actions(request.user.pk, pending, CHANGE, "Exported its password-set link (CSV).")
+        logger.info(
+            "password-set links exported by user %s for invitations %s", request.user.pk, [i.pk for i in pending]
+        )
+        users = User.objects.filter(invitation__in=pending).order_by("email")
         base = request.build_absolute_uri("/")
         return exports.csv_response(
             "invitation-links.csv", ["email", "password_set_link"], invitation_links(users, base)
@@ -338,4 +285,4 @@ class EntitlementImportAdmin(admin.ModelAdmin):
         return False
 
 
-from viewers import admin_revocations  # noqa: E402,F401  (registers the Revocation admin)
+from viewers import admin_keys, admin_revocations  # noqa: E402,F401  (register the key and revocation admins)

@@ -36,7 +36,7 @@ class RevocationAdmin(admin.ModelAdmin):
     def changelist_view(self, request, extra_context=None):
         return super().changelist_view(request, {**(extra_context or {}), "backlog": _backlog()})
 
-    @admin.action(description="Retry selected revocations now")
+    @admin.action(description="Retry selected revocations now", permissions=["change"])
     def retry_now(self, request, queryset):
         count = revocation.retry(queryset)
         self.message_user(request, f"Queued {count} revocation(s) for delivery.", messages.SUCCESS)

@@ -18,7 +18,19 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from viewers import activity, aws, channel_sync, emails, exports, imports, keyregions, keyrotation, services, tokens
+from viewers import (
+    activity,
+    aws,
+    channel_sync,
+    emails,
+    exports,
+    imports,
+    keyregions,
+    keyrotation,
+    services,
+    tokens,
+    validators,
+)
 from viewers.models import Channel, EntitlementImport, PlaybackKey, Resolution, User
 
 # --- Shared helpers --------------------------------------------------------------------
@@ -149,6 +161,9 @@ def import_preview(model_admin, request, pk):
     if not model_admin.has_add_permission(request):
         raise PermissionDenied
     staged = get_object_or_404(EntitlementImport, pk=pk)
+    # Whoever staged it, the one who confirms creates the users: they need the permission to.
+    if staged.create_users and not request.user.has_perm("viewers.add_user"):
+        raise PermissionDenied
     if staged.applied_at:
         return render(
             model_admin,
@@ -214,6 +229,7 @@ def import_preview(model_admin, request, pk):
 
 class WindowField(forms.DateTimeField):
     widget = forms.DateTimeInput(attrs={"type": "datetime-local"})
+    default_validators = [validators.validate_date_in_range]
 
 
 class GroupGrantForm(forms.Form):

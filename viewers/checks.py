@@ -1,10 +1,13 @@
 """Start-up checks: a misconfigured key or token policy stops the site before any request."""
 
+import os
+
 from django.conf import settings
 from django.core import checks
+from django.core.cache import cache
 from django.db import DatabaseError
 
-from viewers import keys, tokens
+from viewers import client, keys, tokens
 
 
 @checks.register("ivs")
@@ -73,24 +76,37 @@ def check_token_policy(app_configs=None, **kwargs):
 
 
 @checks.register("ivs")
-def check_device_limits_need_viewer_ids(app_configs=None, **kwargs):
+def check_device_limits(app_configs=None, **kwargs):
+    """A device limit counts sessions, and only single-use tokens with viewer ids make one session per token."""
     from viewers.models import Channel
 
-    if settings.IVS_TOKEN_VIEWER_ID:
+    if settings.IVS_TOKEN_VIEWER_ID and settings.IVS_TOKEN_SINGLE_USE:
         return []
     try:
         limited = Channel.objects.filter(max_devices__isnull=False).exists()
     except DatabaseError:
         return []
-    if limited:
-        return [
+    if not limited:
+        return []
+    messages = []
+    if not settings.IVS_TOKEN_VIEWER_ID:
+        messages.append(
             checks.Warning(
                 "Some channels have a device limit, but IVS_TOKEN_VIEWER_ID is off, so IVS cannot stop old screens.",
                 hint="Set IVS_TOKEN_VIEWER_ID=true, or clear the channels' device limits.",
                 id="ivs.W010",
             )
-        ]
-    return []
+        )
+    if not settings.IVS_TOKEN_SINGLE_USE:
+        messages.append(
+            checks.Warning(
+                "Some channels have a device limit, but IVS_TOKEN_SINGLE_USE is off: one token can open any number "
+                "of sessions with the same version, and the limit counts them as one.",
+                hint="Set IVS_TOKEN_SINGLE_USE=true, or clear the channels' device limits.",
+                id="ivs.W011",
+            )
+        )
+    return messages
 
 
 @checks.register("ivs")
@@ -130,6 +146,41 @@ def check_registered_keys(app_configs=None, **kwargs):
                     id="ivs.E020",
                 )
             )
+    return messages
+
+
+_FORWARDING_HINT = (
+    "Behind a load balancer or reverse proxy that sets X-Forwarded-For, set TRUST_X_FORWARDED_FOR=true (and only "
+    "then: a client could forge the header); otherwise every client shares the proxy's address for login lockouts "
+    "and the token audit."
+)
+
+
+@checks.register("ivs")
+def check_client_addresses(app_configs=None, **kwargs):
+    """Login lockouts per address and the audit need each client's own address (README "Security model")."""
+    if settings.TRUST_X_FORWARDED_FOR:
+        return []
+    messages = []
+    if os.environ.get("GUNICORN_BIND", "").startswith("unix:"):
+        messages.append(
+            checks.Warning(
+                "gunicorn listens on a unix socket and TRUST_X_FORWARDED_FOR is off, so the site never sees a "
+                "client address: login lockouts count per account only, site-wide, and the audit has no address.",
+                hint=_FORWARDING_HINT,
+                id="ivs.W041",
+            )
+        )
+    seen = cache.get(client.UNTRUSTED_FORWARDING_KEY)
+    if seen:
+        messages.append(
+            checks.Warning(
+                f"Requests arrived with an X-Forwarded-For header from {seen['from']} (last noticed {seen['at']}) "
+                "while TRUST_X_FORWARDED_FOR is off.",
+                hint=_FORWARDING_HINT,
+                id="ivs.W040",
+            )
+        )
     return messages
 
 

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from viewers import validators
 from viewers.models import Channel, Entitlement, Invitation, Resolution, User
 
 COLUMNS = ("email", "channel", "starts_at", "ends_at", "max_resolution", "note")
@@ -132,6 +133,10 @@ def decode(data: bytes) -> str:
 
 def read_rows(text: str) -> list[Row]:
     """Rows with their raw values. Checks the header; the values are checked by plan_import()."""
+    if "\x00" in text:
+        # Past decode()'s first 64 KB, or text that did not come through it: PostgreSQL refuses NUL in any query
+        # or text column, so it must never reach one.
+        raise ImportFileError("This is not a CSV text file (it contains a NUL character). Export the sheet as CSV.")
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader, None)
@@ -176,7 +181,13 @@ def _parse_when(value: str, column: str, row: Row) -> datetime | None:
     except ValueError:
         row.errors.append(f"bad date in {column}: {value[:40]!r}. {DATE_HELP}")
         return None
-    return timezone.make_aware(when) if timezone.is_naive(when) else when
+    when = timezone.make_aware(when) if timezone.is_naive(when) else when
+    try:
+        validators.validate_date_in_range(when)
+    except ValidationError:
+        row.errors.append(f"{column} {value[:40]!r} is out of range: {validators.DATE_RANGE}")
+        return None
+    return when
 
 
 def _parse_resolution(value: str, row: Row) -> str:

@@ -21,6 +21,11 @@ class Playback:
     session: int | None = None  # the TokenAudit id, which is also the token's session version
 
 
+def takes_over_screens(channel) -> bool:
+    """Does starting playback here stop the viewer's other screens? Then only the player's POST may do it."""
+    return bool(channel.is_private and channel.max_devices and settings.IVS_TOKEN_VIEWER_ID)
+
+
 def issue(*, user, channel, decision: AccessDecision, request, purpose: str = "page") -> Playback:
     """The playback URL for a viewer the access rule has let in."""
     if not decision.allowed:
@@ -28,7 +33,7 @@ def issue(*, user, channel, decision: AccessDecision, request, purpose: str = "p
     if not channel.is_private:
         return Playback(url=channel.playback_url, expires_at=None)
     signing_key = keys.signing_key()  # fail before writing anything if the key is unusable
-    if channel.max_devices and settings.IVS_TOKEN_VIEWER_ID:
+    if takes_over_screens(channel):
         with transaction.atomic():
             # Lock the viewer so two app servers cannot both count the same screens and both pass.
             list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk"))

@@ -2,6 +2,7 @@
 
 import ipaddress
 import re
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
@@ -101,3 +102,20 @@ def validate_playback_url_matches_arn(url: str, arn: str) -> None:
                     )
                 }
             )
+
+
+# Python's datetimes end at year 9999 and PostgreSQL's do not: a date near either end can be stored, then breaks
+# every page that reads it back or shows it in another time zone. Far inside both ends, and still generous.
+EARLIEST_DATE = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST_DATE = datetime(9999, 1, 1, tzinfo=UTC)  # exclusive
+DATE_RANGE = "dates must fall in the years 1900 to 9998"
+
+
+def validate_date_in_range(value: datetime) -> None:
+    """For aware datetimes from any input: a form, the CSV import."""
+    try:
+        in_range = EARLIEST_DATE <= value.astimezone(UTC) < LATEST_DATE
+    except OverflowError:  # the offset pushed it past year 1 or 9999
+        in_range = False
+    if not in_range:
+        raise ValidationError(f"This date is out of range: {DATE_RANGE}.", code="date_out_of_range")

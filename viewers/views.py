@@ -36,12 +36,22 @@ def channel_detail(request, slug):
     channel = get_object_or_404(Channel, slug=slug)
     if channel.is_private and not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
+    if channel.is_private:
+        # Each private page mints a token and writes an audit row: a reload loop must not.
+        key = f"page:{request.user.pk}:{channel.pk}"
+        retry_after = ratelimit.hit(key, limit=settings.IVS_PLAYER_PAGES_PER_MINUTE)
+        if retry_after:
+            response = render(request, "viewers/too_many.html", {"channel": channel}, status=429)
+            response["Retry-After"] = str(retry_after)
+            return response
     decision = access.decide(request.user, channel, country=geo.viewer_country(request))
     if not decision.allowed:
         geo.count_denial(channel, decision)
         return render(request, "viewers/denied.html", {"channel": channel, "decision": decision}, status=403)
-
-    issued = playback.issue(user=request.user, channel=channel, decision=decision, request=request)
+    # A GET changes nothing on a channel with a device limit: the player's first POST takes over a screen.
+    issued = None
+    if not playback.takes_over_screens(channel):
+        issued = playback.issue(user=request.user, channel=channel, decision=decision, request=request)
     return render(request, "viewers/player.html", player_page_config(request, channel, decision, issued))
 
 
@@ -82,7 +92,9 @@ def channel_playback(request, slug):
     if not decision.allowed:
         geo.count_denial(channel, decision)
         return _json_error(403, decision.reason, decision.message)
-    issued = playback.issue(user=request.user, channel=channel, decision=decision, request=request, purpose="refresh")
+    # Without a session the page has no token yet: the player is starting (device-limited channels start here).
+    purpose = "refresh" if request.POST.get("session") else "page"
+    issued = playback.issue(user=request.user, channel=channel, decision=decision, request=request, purpose=purpose)
     return JsonResponse(_playback_json(issued))
 
 

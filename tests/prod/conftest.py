@@ -62,7 +62,10 @@ def base_env(tmp: Path, key_file: Path, port: int, **overrides) -> dict:
         "TRUST_X_FORWARDED_PROTO": "true",
         "IVS_PLAYBACK_PRIVATE_KEY_FILE": str(key_file),
         "IVS_LOCAL_ORIGIN": "true",
+        "IVS_LOCAL_ORIGIN_IN_PRODUCTION_I_KNOW": "true",
         "IVS_REFRESH_PER_MINUTE": str(REFRESH_PER_MINUTE),
+        # The fault tests reload one viewer's page in a loop on purpose; the page limit has its own unit tests.
+        "IVS_PLAYER_PAGES_PER_MINUTE": "100000",
         "LOGIN_FAILURES_PER_ACCOUNT": str(LOGIN_FAILURES),
         "IVS_PLAYER_SDK_URL": "/static/vendor/ivs/ivs-player.js",
         "PORT": str(port),
@@ -238,6 +241,17 @@ class Browser:
         self.tokens.append(token)
         Browser.secrets_seen.add(token)
         return status, claims_of(token), url
+
+    def start(self, slug: str = CHANNEL):
+        """What the player does on a device-limited channel, whose page embeds no token: POST for the first one.
+        Returns (status, claims or None)."""
+        status, _, text = self.csrf_post(f"/channels/{slug}/playback", {})
+        if status != 200:
+            return status, None
+        token = json.loads(text)["playbackUrl"].split("?token=")[1]
+        self.tokens.append(token)
+        Browser.secrets_seen.add(token)
+        return status, claims_of(token)
 
     def refresh(self, slug: str = CHANNEL):
         status, _, text = self.csrf_post(f"/channels/{slug}/playback", {})

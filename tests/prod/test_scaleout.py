@@ -139,8 +139,10 @@ def test_device_limits_hold_across_servers(cluster):
         first, second = Browser(cluster.a), Browser(cluster.b)
         first.login("viewer4")
         second.login("viewer4")
-        old = first.watch()[1]["aws:viewer-session-version"]
-        new = second.watch()[1]["aws:viewer-session-version"]
+        # The page of a device-limited channel starts nothing: the player's POST does.
+        assert first.watch()[0] == 200 and second.watch()[0] == 200
+        old = first.start()[1]["aws:viewer-session-version"]
+        new = second.start()[1]["aws:viewer-session-version"]
         rows = dict(cluster.sql("SELECT id, end_reason FROM viewers_tokenaudit WHERE id = ANY(%s)", ([old, new],)))
         assert rows == {old: "superseded", new: ""}
         # The old screen, asking either server for a new token, is told it lost to the other screen.
@@ -154,7 +156,7 @@ def test_device_limits_hold_across_servers(cluster):
             screen.login("viewer5")
             screens.append(screen)
         with ThreadPoolExecutor(8) as pool:
-            statuses = [status for status, _, _ in pool.map(lambda screen: screen.watch(), screens)]
+            statuses = [status for status, _ in pool.map(lambda screen: screen.start(), screens)]
         assert statuses == [200] * 8
         open_sessions = cluster.sql(
             "SELECT count(*) FROM viewers_tokenaudit a JOIN viewers_user u ON u.id = a.user_id "

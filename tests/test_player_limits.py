@@ -1,0 +1,94 @@
+"""Finding 7: the player page cannot be hammered, and a plain GET never kicks a viewer's other screen."""
+
+import pytest
+from django.test import Client
+
+from tests.test_views import player_config
+from viewers.models import TokenAudit
+
+pytestmark = pytest.mark.django_db
+
+PAGE = "/channels/main-event/"
+START = "/channels/main-event/playback"
+
+
+def viewer(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+class TestRateLimit:
+    def test_a_burst_beyond_the_budget_gets_a_429_with_no_token_and_nothing_written(self, settings, alice):
+        settings.IVS_PLAYER_PAGES_PER_MINUTE = 5
+        client = viewer(alice)
+        assert [client.get(PAGE).status_code for _ in range(5)] == [200] * 5
+        response = client.get(PAGE)
+        assert response.status_code == 429
+        assert 1 <= int(response["Retry-After"]) <= 61
+        assert response["Cache-Control"] == "private, no-store"
+        assert "token=" not in response.content.decode()
+        assert "Too many" in response.content.decode()
+        assert TokenAudit.objects.count() == 5
+
+    def test_the_default_budget_is_twenty_a_minute(self, alice):
+        client = viewer(alice)
+        statuses = [client.get(PAGE).status_code for _ in range(21)]
+        assert statuses == [200] * 20 + [429]
+        assert TokenAudit.objects.count() == 20
+
+    def test_the_budget_is_per_viewer_and_channel(self, settings, alice, bob, private_channel, hidden_channel):
+        from viewers.models import Entitlement
+
+        settings.IVS_PLAYER_PAGES_PER_MINUTE = 1
+        Entitlement.objects.create(user=alice, channel=hidden_channel)
+        client = viewer(alice)
+        assert client.get(PAGE).status_code == 200
+        assert client.get(PAGE).status_code == 429
+        assert client.get("/channels/backstage/").status_code == 200
+        assert viewer(bob).get(PAGE).status_code == 200
+
+    def test_the_refresh_endpoint_keeps_its_own_budget(self, settings, alice):
+        settings.IVS_PLAYER_PAGES_PER_MINUTE = 1
+        client = viewer(alice)
+        client.get(PAGE)
+        assert client.get(PAGE).status_code == 429
+        assert client.post(START).status_code == 200
+
+    def test_public_channels_are_not_counted(self, settings, public_channel):
+        settings.IVS_PLAYER_PAGES_PER_MINUTE = 1
+        assert [Client().get("/channels/lobby/").status_code for _ in range(3)] == [200] * 3
+
+
+class TestDeviceLimitTakeover:
+    @pytest.fixture
+    def one_screen(self, private_channel):
+        private_channel.max_devices = 1
+        private_channel.save()
+        return private_channel
+
+    def test_the_page_of_a_limited_channel_writes_nothing_and_lets_the_player_start(self, alice, one_screen):
+        page = viewer(alice).get(PAGE)
+        assert page.status_code == 200
+        config = player_config(page)
+        assert config["playbackUrl"] is None and config["refreshUrl"] == START
+        assert not TokenAudit.objects.exists()
+
+    def test_a_plain_get_cannot_kick_the_other_screen(self, alice, one_screen):
+        playing = viewer(alice).post(START).json()["session"]
+        # A cross-site link, a link preview or a prefetch: a top-level GET with the viewer's cookies.
+        assert viewer(alice).get(PAGE).status_code == 200
+        assert TokenAudit.objects.get(pk=playing).ended_at is None
+
+    def test_the_player_starting_on_another_screen_takes_over(self, alice, one_screen):
+        first = viewer(alice).post(START).json()["session"]
+        second = viewer(alice).post(START).json()["session"]
+        assert TokenAudit.objects.get(pk=first).end_reason == "superseded"
+        assert TokenAudit.objects.get(pk=second).ended_at is None
+        assert TokenAudit.objects.get(pk=second).purpose == "page"  # a first token, not a refresh
+
+    def test_starting_needs_the_csrf_token_a_cross_site_form_cannot_send(self, alice, one_screen):
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(alice)
+        assert client.post(START).status_code == 403
+        assert not TokenAudit.objects.exists()
