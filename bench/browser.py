@@ -1,12 +1,14 @@
-"""Time to the first multivariant playlist request in Chromium, embedded token against fetched token.
+"""What the viewer waits for, in Chromium: navigation → the video's first `playing` event (first frame), and
+navigation → the first multivariant playlist request.
 
 Chromium (Playwright, /usr/bin/chromium) reaches the app server through a loopback delay proxy that
-holds every chunk 25 ms in each direction and each new connection 50 ms (a TCP handshake): 50 ms of
-round trip for everything the page, the player's worker and the refresh request send. A proxy rather
-than DevTools network emulation so that the IVS player's web worker, which requests the playlists, is
-delayed exactly like the page, whatever DevTools applies to workers. The clock: from just before
-`page.goto` to the moment the proxy sees the request whose path contains /ivs/api/video/v1/ (the
-browser's send time, before the delay).
+holds every chunk half a round trip in each direction and each new connection one round trip (a real
+TLS connection costs more): the round trip applies to everything the page, the player's worker and the
+refresh request send. A proxy rather than DevTools network emulation so that the IVS player's web
+worker, which requests the playlists, is delayed exactly like the page. Its round trip can be changed
+between visits (`proxy.rtt = 0.150`). Clocks: first frame is the browser's own `performance.now()` at
+the first `playing` event (milliseconds from navigation start); the playlist request is from just
+before `page.goto` to the moment the proxy sees the request whose path contains /ivs/api/video/v1/.
 """
 
 import asyncio
@@ -17,10 +19,10 @@ PLAYLIST_MARK = b"/ivs/api/video/v1/"
 
 
 class DelayProxy:
-    """127.0.0.1:listen → 127.0.0.1:upstream with `one_way` seconds added per direction."""
+    """127.0.0.1:listen → 127.0.0.1:upstream with half of `rtt` added per direction, and `rtt` per new connection."""
 
     def __init__(self, listen: int, upstream: int, rtt: float = 0.050):
-        self.listen, self.upstream, self.one_way, self.rtt = listen, upstream, rtt / 2, rtt
+        self.listen, self.upstream, self.rtt = listen, upstream, rtt
         self.playlist_seen: list[float] = []
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
@@ -44,9 +46,10 @@ class DelayProxy:
             self._loop.run_forever()
         finally:
             server.close()
-            for task in asyncio.all_tasks(self._loop):
+            tasks = asyncio.all_tasks(self._loop)
+            for task in tasks:
                 task.cancel()
-            self._loop.run_until_complete(asyncio.sleep(0))
+            self._loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
             self._loop.close()
 
     async def _client(self, reader, writer):
@@ -85,7 +88,7 @@ class DelayProxy:
                     first = False
                     if PLAYLIST_MARK in data.split(b"\r\n", 1)[0]:
                         self.playlist_seen.append(now)
-                queue.put_nowait((now + self.one_way, data or None))
+                queue.put_nowait((now + self.rtt / 2, data or None))
                 if not data:
                     break
         except OSError:
@@ -93,23 +96,26 @@ class DelayProxy:
         await sender
 
 
-# When did the page hold its playback URL? Embedded: when the page's HTML had arrived. Fetched: when the refresh
-# endpoint's response had. Both in the browser's own clock, milliseconds from navigation start.
-URL_READY_JS = """() => {
-  const refresh = performance.getEntriesByType("resource").find((e) => e.name.includes("/playback"));
-  return refresh ? refresh.responseEnd : performance.getEntriesByType("navigation")[0].responseEnd;
-}"""
+# Installed before any page script: the first `playing` event of any video (it does not bubble: capture).
+FIRST_FRAME_INIT = """
+window.__firstPlaying = null;
+document.addEventListener("playing", () => {
+  if (window.__firstPlaying === null) window.__firstPlaying = performance.now();
+}, true);
+"""
 
 
-def time_to_playlist(browser, base_url: str, path: str, session: str, proxy: DelayProxy, timeout: float = 20):
-    """Two visits of `path` in a fresh context: [(seconds to the first playlist request, seconds to the token)].
+def first_frame(browser, base_url: str, path: str, session: str | None, proxy: DelayProxy, timeout: float = 30):
+    """Two visits of `path` in a fresh context: [(seconds to the first playlist request, seconds to first frame)].
 
     Cold: nothing cached. Warm: the same page again in a new tab of that context, with the player bundle and its
     worker in the browser's cache (a viewer coming back, or opening a second event).
     """
     context = browser.new_context()
     try:
-        context.add_cookies([{"name": "sessionid", "value": session, "url": base_url}])
+        context.add_init_script(FIRST_FRAME_INIT)
+        if session:
+            context.add_cookies([{"name": "sessionid", "value": session, "url": base_url}])
         return [_one_visit(context, base_url + path, proxy, timeout) for _ in range(2)]
     finally:
         context.close()
@@ -121,12 +127,10 @@ def _one_visit(context, url: str, proxy: DelayProxy, timeout: float) -> tuple[fl
         seen_before = len(proxy.playlist_seen)
         started = time.monotonic()
         page.goto(url, wait_until="commit")
-        deadline = started + timeout
-        while len(proxy.playlist_seen) == seen_before:
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"no playlist request within {timeout:.0f} s from {url}")
-            page.wait_for_timeout(10)
-        return proxy.playlist_seen[seen_before] - started, page.evaluate(URL_READY_JS) / 1000
+        page.wait_for_function("() => window.__firstPlaying !== null", timeout=timeout * 1000, polling=20)
+        if len(proxy.playlist_seen) == seen_before:
+            raise RuntimeError(f"playing without a playlist request through the proxy: {url}")
+        return proxy.playlist_seen[seen_before] - started, page.evaluate("window.__firstPlaying") / 1000
     finally:
         page.close()
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import browser, clients  # noqa: E402
+from bench import browser, clients, report  # noqa: E402
 from bench.harness import (  # noqa: E402
     PYTHON,
     REDIS,
@@ -60,8 +60,10 @@ class Config:
         self.connections = 8  # > workers (5 on 2 cores): the servers are saturated, as a throughput test wants
         self.scale_connections = 2  # below saturation: latency of one page, not queueing
         self.cpu_rounds, self.cpu_viewers = (2, 100) if quick else (3, 150)
-        self.browser_runs = 3 if quick else 7
-        self.crowd, self.crowd_spread = 5000, 40.0
+        self.browser_runs = 2 if quick else 4
+        self.crowd = 5000  # seeded viewers for the knee's steps (reused across steps, distinct within one)
+        self.knee_rates = (60, 120) if quick else (100, 150, 200, 250, 300, 350, 400, 500)
+        self.knee_step_s = 5.0 if quick else 8.0
 
 
 def main() -> None:
@@ -138,9 +140,9 @@ def main() -> None:
         if seeded_url and want("crowd"):
             a = Server("seeded-a", seeded_env).start() if not want("scale") else seeded_a
             b = Server("seeded-b", {**seeded_env, "PORT": str(PORTS["seeded_b"])}).start()
-            results["crowd"] = crowd(cfg, [a, b], seeded_url, seeded_sessions[cfg.viewers :])
+            results["knee"] = knee(cfg, [a, b], seeded_url, seeded_sessions[cfg.viewers :])
         results["wall_seconds"] = time.monotonic() - started
-        write_markdown(args.out, results, cfg)
+        report.write(args.out, results, cfg)
         (WORK / "results.json").write_text(json.dumps(results, default=str, indent=1))
         log(f"wrote {args.out} in {results['wall_seconds']:.0f} s")
     finally:
@@ -288,45 +290,61 @@ def cpu_per_viewer(cfg: Config, server: Server, cookies: Path) -> dict:
     return result
 
 
+BROWSER_PAGES = {
+    "embedded": PLAYER,
+    "fetched": f"/bench/fetched/{SLUG}/",
+    "public": f"/channels/{SLUG}-public/",
+    "before": f"/bench/before/{SLUG}/",
+}
+BROWSER_RTTS_MS = (50, 150)
+VISITS = ("cold", "warm")
+
+
 def browser_timing(cfg: Config, server: Server, cookies: Path) -> dict:
+    """First frame and first playlist request of the four pages, at each round trip, cold and warm, interleaved."""
     from playwright.sync_api import sync_playwright
 
-    sessions = iter(cookies.read_text().split()[-100:])
-    paths = {"embedded": PLAYER, "fetched": f"/bench/fetched/{SLUG}/"}
-    visits = ("cold", "warm")
-    times = {k: {v: [] for v in visits} for k in paths}
-    token = {k: {v: [] for v in visits} for k in paths}
+    sessions = iter(cookies.read_text().split()[-300:])
+    frame = {rtt: {p: {v: [] for v in VISITS} for p in BROWSER_PAGES} for rtt in BROWSER_RTTS_MS}
+    playlist = {rtt: {p: {v: [] for v in VISITS} for p in BROWSER_PAGES} for rtt in BROWSER_RTTS_MS}
     base = f"http://127.0.0.1:{PORTS['proxy']}"
-    with browser.DelayProxy(PORTS["proxy"], server.port, rtt=0.050) as proxy, sync_playwright() as playwright:
+    with browser.DelayProxy(PORTS["proxy"], server.port) as proxy, sync_playwright() as playwright:
         chromium = browser.launch(playwright)
+
+        def visit(name):
+            session = None if name == "public" else next(sessions)
+            return browser.first_frame(chromium, base, BROWSER_PAGES[name], session, proxy)
+
         try:
-            for path in paths.values():  # warm-up: Chromium's own first start, the server's caches
-                browser.time_to_playlist(chromium, base, path, next(sessions), proxy)
+            for name in BROWSER_PAGES:  # warm-up: Chromium's own first start, the server's caches
+                visit(name)
             for run_number in range(cfg.browser_runs):
-                order = list(paths) if run_number % 2 == 0 else list(reversed(paths))
-                for name in order:
-                    measured = browser.time_to_playlist(chromium, base, paths[name], next(sessions), proxy)
-                    for visit, (playlist_s, token_s) in zip(visits, measured, strict=True):
-                        times[name][visit].append(playlist_s)
-                        token[name][visit].append(token_s)
+                for rtt in BROWSER_RTTS_MS:
+                    proxy.rtt = rtt / 1000
+                    names = list(BROWSER_PAGES)
+                    shift = run_number % len(names)  # each page goes first in turn
+                    for name in names[shift:] + names[:shift]:
+                        for v, (playlist_s, frame_s) in zip(VISITS, visit(name), strict=True):
+                            frame[rtt][name][v].append(frame_s * 1000)
+                            playlist[rtt][name][v].append(playlist_s * 1000)
         finally:
             chromium.close()
 
     def medians(data):
-        return {k: {v: statistics.median(values) * 1000 for v, values in by.items()} for k, by in data.items()}
+        return {
+            rtt: {page: {v: statistics.median(x) for v, x in by.items()} for page, by in pages.items()}
+            for rtt, pages in data.items()
+        }
 
-    ms, token_ms = medians(times), medians(token)
     result = {
-        "runs": times,
-        "ms": ms,
-        "token_ms": token_ms,
-        "saved_ms": {v: ms["fetched"][v] - ms["embedded"][v] for v in visits},
-        "token_saved_ms": {v: token_ms["fetched"][v] - token_ms["embedded"][v] for v in visits},
+        "frame_runs": frame,
+        "frame_ms": medians(frame),
+        "playlist_ms": medians(playlist),
         "chromium": subprocess.run(
             ["/usr/bin/chromium", "--version"], capture_output=True, text=True, timeout=30, check=False
         ).stdout.strip(),
     }
-    log(f"browser: playlist {ms}, token {token_ms}")
+    log(f"browser: first frame {result['frame_ms']}, playlist {result['playlist_ms']}")
     return result
 
 
@@ -370,37 +388,43 @@ def seeded_counts(url: str) -> dict:
     return {label: sql(url, f"SELECT count(*) FROM {table}")[0][0] for label, table in tables.items()}  # noqa: S608
 
 
-# --- 5. crowd --------------------------------------------------------------------------------------
+# --- 5. the crowd's knee ----------------------------------------------------------------------------
 
 
-def crowd(cfg: Config, servers: list[Server], url: str, sessions: list[str]) -> dict:
+def knee(cfg: Config, servers: list[Server], url: str, sessions: list[str]) -> dict:
+    """Step the arrival rate up until p99 reaches report.P99_LIMIT_MS or a request fails; the last good rate."""
     sessions = sessions[: cfg.crowd]
-    before = audit_rows(url, "page")
-    outcome = clients.crowd([s.port for s in servers], SEEDED_SLUG, sessions, spread=cfg.crowd_spread)
-    time.sleep(0.5)
-    written = audit_rows(url, "page") - before
-    latencies = sorted(outcome["latencies"])
-    tokens = len(latencies)
-    elapsed = outcome["last_done"] - outcome["first_arrival"]
-    result = {
-        "viewers": len(sessions),
+    steps, offset = [], 0
+    for rate in cfg.knee_rates:
+        count = int(rate * cfg.knee_step_s)
+        batch = [sessions[(offset + i) % len(sessions)] for i in range(count)]
+        offset += count
+        before = audit_rows(url, "page")
+        outcome = clients.crowd([s.port for s in servers], SEEDED_SLUG, batch, spread=cfg.knee_step_s, deadline=60)
+        time.sleep(0.5)
+        latencies = sorted(outcome["latencies"])
+        step = {
+            "rate": rate,
+            "tokens": len(latencies),
+            "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000 if latencies else 0.0,
+            "errors": outcome["failures"],
+            "audit_rows": audit_rows(url, "page") - before,
+        }
+        step["ok"] = step["errors"] == 0 and step["p99_ms"] < report.P99_LIMIT_MS and step["audit_rows"] == count
+        steps.append(step)
+        log(f"knee: {rate}/s → p99 {step['p99_ms']:.0f} ms, {step['errors']} errors, {step['audit_rows']} audit rows")
+        if not step["ok"]:
+            break
+        time.sleep(1)  # let the servers drain before the next step
+    good = [s["rate"] for s in steps if s["ok"]]
+    cores = os.cpu_count() or 1
+    return {
+        "steps": steps,
+        "knee": max(good) if good else 0,
+        "cores": cores,
         "servers": len(servers),
-        "spread_s": cfg.crowd_spread,
-        "elapsed_s": elapsed,
-        "tokens": tokens,
-        "tokens_per_s": tokens / elapsed,
-        "p50_ms": latencies[len(latencies) // 2] * 1000 if latencies else None,
-        "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000 if latencies else None,
-        "max_ms": latencies[-1] * 1000 if latencies else None,
-        "errors": outcome["failures"],
-        "statuses": {str(k): v for k, v in outcome["statuses"].items()},
-        "audit_rows": written,
+        "step_s": cfg.knee_step_s,
     }
-    log(
-        f"crowd: {tokens} tokens in {elapsed:.1f} s ({result['tokens_per_s']:.0f}/s), p99 {result['p99_ms']:.0f} ms, "
-        f"errors {result['errors']}, audit {written}"
-    )
-    return result
 
 
 # --- machine and report ------------------------------------------------------------------------------
@@ -434,263 +458,6 @@ def machine() -> dict:
         "kernel": platform.release(),
         "load_at_start": f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}",
     }
-
-
-def _rps_latency(t: dict, page: str) -> str:
-    return f"{t['rps'][page]:.0f} req/s (p50 {t['p50_ms'][page]:.1f} ms, p99 {t['p99_ms'][page]:.1f} ms)"
-
-
-def verdict(ok: bool) -> str:
-    return "met" if ok else "**missed**"
-
-
-def write_markdown(path: Path, r: dict, cfg: Config) -> None:
-    m = r["machine"]
-    rows = []
-    if "mint" in r:
-        mint = r["mint"]
-        rows.append(
-            (
-                "1",
-                "Mint one token / raw `sign()` (same key object, same bytes)",
-                f"{mint['mint_us']:.0f} µs",
-                f"{mint['raw_sign_us']:.0f} µs",
-                f"**{mint['mint_over_raw']:.3f}×**",
-                "≤ 1.15×",  # PyJWT's generic jwt.encode over the parsed key (issue 12): ~1.13× measured
-                verdict(mint["mint_over_raw"] <= 1.15),
-            )
-        )
-        rows.append(
-            (
-                "1",
-                "Mint re-parsing the PEM each time / raw `sign()`",
-                f"{mint['mint_reparse_us']:.0f} µs",
-                f"{mint['raw_sign_us']:.0f} µs",
-                f"{mint['reparse_over_raw']:.2f}×",
-                "(what the cached key avoids)",
-                "",
-            )
-        )
-    for key, label in (("throughput_pg", "PostgreSQL + Redis"), ("throughput_sqlite", "SQLite + per-process cache")):
-        if key in r:
-            t = r[key]
-            ok = t["ratio"] >= 0.80 and t["errors"] == 0 and t["audit_rows"] == t["served_200"]
-            rows.append(
-                (
-                    "2",
-                    f"Player page / baseline page, req/s, {label}, {cfg.connections} connections",
-                    _rps_latency(t, "player"),
-                    _rps_latency(t, "baseline"),
-                    f"**{t['ratio']:.2f}**",
-                    "≥ 0.80, 0 errors, audit rows = pages served",
-                    verdict(ok) + f" ({t['errors']} errors; {t['audit_rows']} audit rows = {t['served_200']} served)",
-                )
-            )
-    if "cpu" in r:
-        c = r["cpu"]
-        rows.append(
-            (
-                "3",
-                "Server CPU per viewer: fetched (page + POST refresh) / embedded (page)",
-                f"{c['cpu_ms']['fetched']:.2f} ms, {c['requests_per_viewer']['fetched']:.0f} requests",
-                f"{c['cpu_ms']['embedded']:.2f} ms, {c['requests_per_viewer']['embedded']:.0f} request",
-                f"**{c['cpu_ratio']:.2f}×**",
-                "embedded cheaper",
-                verdict(c["cpu_ratio"] > 1 and c["failures"] == 0),
-            )
-        )
-    if "browser" in r:
-        b = r["browser"]
-        for cache, label in (("cold", "cold cache"), ("warm", "player bundle cached")):
-            fetched_ms, embedded_ms = b["ms"]["fetched"][cache], b["ms"]["embedded"][cache]
-            rows.append(
-                (
-                    "3",
-                    f"Chromium +50 ms RTT, {label}: navigation → first multivariant playlist request, "
-                    "fetched / embedded",
-                    f"{fetched_ms:.0f} ms",
-                    f"{embedded_ms:.0f} ms",
-                    f"**{fetched_ms / embedded_ms:.2f}×** (difference {b['saved_ms'][cache]:+.0f} ms)",
-                    "embedded sooner by ≥ 50 ms",
-                    verdict(b["saved_ms"][cache] >= 50),
-                )
-            )
-        for cache, label in (("cold", "cold cache"), ("warm", "player bundle cached")):
-            fetched_ms, embedded_ms = b["token_ms"]["fetched"][cache], b["token_ms"]["embedded"][cache]
-            rows.append(
-                (
-                    "3",
-                    f"Chromium +50 ms RTT, {label}: navigation → playback URL with token in the page, "
-                    "fetched / embedded",
-                    f"{fetched_ms:.0f} ms",
-                    f"{embedded_ms:.0f} ms",
-                    f"{fetched_ms / embedded_ms:.2f}× (difference {b['token_saved_ms'][cache]:+.0f} ms)",
-                    "(diagnostic)",
-                    "",
-                )
-            )
-    if "scale" in r:
-        s = r["scale"]
-        rows.append(
-            (
-                "4",
-                f"Player page p50 latency, seeded / nearly empty PostgreSQL, {cfg.scale_connections} connections",
-                f"{s['p50_ms']['seeded']:.1f} ms (p99 {s['p99_ms']['seeded']:.1f} ms)",
-                f"{s['p50_ms']['empty']:.1f} ms (p99 {s['p99_ms']['empty']:.1f} ms)",
-                f"**{s['ratio']:.2f}×**",
-                "≤ 1.2×",
-                verdict(s["ratio"] <= 1.2 and s["errors"] == 0) + f" ({s['errors']} errors)",
-            )
-        )
-    if "crowd" in r:
-        c = r["crowd"]
-        ok = c["errors"] == 0 and c["audit_rows"] == c["tokens"] and c["tokens"] == c["viewers"]
-        rows.append(
-            (
-                "5",
-                f"Crowd: {c['viewers']:,} distinct viewers within {c['spread_s']:.0f} s, {c['servers']} app servers",
-                f"{c['tokens_per_s']:.0f} tokens/s, p99 {c['p99_ms']:.0f} ms",
-                f"{c['tokens']:,} tokens, {c['audit_rows']:,} audit rows",
-                "—",
-                "0 errors, audit rows = tokens",
-                verdict(ok) + f" ({c['errors']} errors)",
-            )
-        )
-
-    lines = [
-        "# Benchmarks",
-        "",
-        "Written by `make bench` (`bench/run.py`); do not edit by hand. Each ratio compares two things measured "
-        "side by side in the same run, interleaved (A, B, A, B, …), and takes medians, because absolute times drift "
-        "on a shared machine: read the ratios, not the absolute numbers.",
-        "",
-        "| # | measure | A | B | A / B | target | result |",
-        "|---|---|---|---|---|---|---|",
-        *("| " + " | ".join(row) + " |" for row in rows),
-        "",
-        f"Reproduce: `make bench` (≈ {r['wall_seconds'] / 60:.1f} min for this run"
-        + (
-            f", of which {r['seed']['seconds']:.0f} s seeding"
-            + (" (cached database kept)" if r["seed"]["cached"] else "")
-            if "seed" in r
-            else ""
-        )
-        + ").",
-        "",
-        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']:.0f} GiB; Linux {m['kernel']}; Python "
-        f"{m['python']}, "
-        f"Django {m['django']}, gunicorn {m['gunicorn']}, PostgreSQL {m['postgres']}, SQLite {m['sqlite']}, {m['wrk']}"
-        + (f", {r['browser']['chromium']}" if "browser" in r else "")
-        + f". Load average at start: {m['load_at_start']} (the machine is shared).",
-        "",
-        f"Date: {r['started']:%Y-%m-%d %H:%M} UTC.",
-        "",
-        "## How each figure is made",
-        "",
-        "- **Servers**: gunicorn with the project's `gunicorn.conf.py` unchanged (sync workers, "
-        f"{2 * (m['cores'] or 1) + 1} workers on {m['cores']} cores, access log on), production settings "
-        "(`DEBUG=false`, "
-        "whitenoise), plain http on 127.0.0.1, `IVS_BENCH_PAGES=true` for `/bench/baseline/` and "
-        "`/bench/fetched/<slug>/`, "
-        "`IVS_REFRESH_PER_MINUTE` raised so the refresh endpoint is not rate-limited. Viewers are logged in by "
-        "`bench/setup_data.py`: one session per user written through Django's session store format into the database "
-        "and the sessions cache, as a login leaves it (`cached_db`).",
-        "- **1. Mint**: `bench/mint.py`, interleaved batches, the median of paired ratios.",
-    ]
-    if "throughput_pg" in r:
-        t = r["throughput_pg"]
-        lines.append(
-            f"- **2. Throughput**: wrk ({cfg.connections} connections, 2 threads, {cfg.wrk_seconds} s per run, "
-            f"{cfg.pairs} interleaved pairs after a 2 s warm-up of each page) with `bench/cookies.lua`, which sends "
-            "each "
-            f"request with the next of {cfg.viewers} distinct entitled viewers' session cookies and counts every "
-            "non-2xx "
-            "status as an error. The ratio is the median of the pairs' ratios. The player page signs a token and "
-            "inserts "
-            "an audit row per request; the baseline only loads the session and user and renders `base.html`. "
-            "PostgreSQL uses Redis (`redis://127.0.0.1:6379/5`) for the cache and sessions' fast copy, as in "
-            "production. "
-            "SQLite (WAL journal) uses the default per-process memory cache, so each worker reads a session from the "
-            "database once and then from its own memory. Audit rows written during the section are compared with the "
-            "200s gunicorn's access log recorded for the player page (PostgreSQL: "
-            f"{t['audit_rows']} = {t['served_200']}; wrk itself received {t['received_2xx']}: requests still in flight "
-            "when wrk's clock stops are served but not counted by wrk)."
-        )
-    if "cpu" in r:
-        c = r["cpu"]
-        lines.append(
-            f"- **3. Embedded vs fetched, server side**: {c['viewers']} viewers per workflow ({cfg.cpu_rounds} "
-            "interleaved "
-            f"rounds of {cfg.cpu_viewers}), 4 client threads; CPU is utime+stime of the gunicorn master and workers "
-            "from "
-            "`/proc` (recycled workers included through the master's cutime/cstime), per viewer. Embedded: "
-            f"`GET {PLAYER}`. Fetched: `GET /bench/fetched/{SLUG}/` then `POST /channels/{SLUG}/playback` with the "
-            "page's CSRF token, as `static/js/player.js` does. Failures: "
-            f"{c['failures']}; the access log shows {c['logged']['page']} player pages, {c['logged']['fetched']} "
-            f"fetch-first pages and {c['logged']['refresh']} refreshes (PostgreSQL + Redis)."
-        )
-    if "browser" in r:
-        b = r["browser"]
-        runs = "; ".join(
-            f"{name} {cache} " + " / ".join(f"{v * 1000:.0f}" for v in values) + " ms"
-            for name, by_cache in b["runs"].items()
-            for cache, values in by_cache.items()
-        )
-        lines.append(
-            f"- **3. Embedded vs fetched, browser**: Chromium headless through Playwright, {cfg.browser_runs} "
-            "interleaved runs of each page after one warm-up, the local IVS origin and the player bundle from "
-            "`static/vendor/ivs`. Each run opens a fresh context (cold: nothing cached), then the same page again in "
-            "a new tab of that context (warm: the player bundle and its worker come from the browser's cache). 50 ms "
-            "of round trip come from `bench/browser.py`'s loopback delay proxy (25 ms each way per chunk, 50 ms per "
-            "new connection) rather than DevTools emulation, so that the requests of the player's web worker are "
-            "delayed exactly like the page's. Time runs from `page.goto` to the proxy receiving the first "
-            "request for `/ivs/api/video/v1/`; the token's arrival is the browser's own Resource Timing (`responseEnd` "
-            "of the page, or of the refresh request). On the fetched page the token request runs while the player "
-            "loads its bundle and starts its worker, so it delays the playlist request only when the player is ready "
-            "before the token arrives. Playlist runs: "
-            f"{runs}."
-        )
-    if "scale" in r:
-        s = r["scale"]
-        counts = ", ".join(f"{v:,} {k}" for k, v in r.get("seeded_counts", {}).items())
-        lines.append(
-            f"- **4. Scale**: the same player page on the seeded database ({counts}; `bench/seed.py`, the Big Event "
-            "holding 80% of users) against the nearly empty one, both PostgreSQL + Redis, one app server each, wrk "
-            f"with {cfg.scale_connections} connections (below saturation, so latency is service time, not queueing), "
-            f"{cfg.pairs} interleaved pairs; p50 ratio is the median of the pairs' ratios. Seeding: "
-            + (
-                f"{r['seed']['seconds']:.0f} s this run" + (" (cached: already seeded)" if r["seed"]["cached"] else "")
-                if "seed" in r
-                else "n/a"
-            )
-            + ". Queries per player page: 4, a constant, checked by `tests/test_query_counts.py`."
-        )
-    if "crowd" in r:
-        c = r["crowd"]
-        lines.append(
-            f"- **5. Crowd**: {c['viewers']:,} distinct viewers of the seeded Big Event, each arriving once at a "
-            "random "
-            f"moment within {c['spread_s']:.0f} s, alternately at two gunicorn app servers (ports {PORTS['seeded_a']} "
-            "and "
-            f"{PORTS['seeded_b']}, same PostgreSQL and Redis), from `bench/clients.py` (96 threads of http.client). "
-            "Latency runs from each viewer's planned arrival, so a saturated load generator would show in p99. "
-            f"Everything done in {c['elapsed_s']:.1f} s; p50 {c['p50_ms']:.0f} ms, max {c['max_ms']:.0f} ms; statuses "
-            f"{c['statuses']}; audit rows written {c['audit_rows']:,} for {c['tokens']:,} tokens issued."
-        )
-    if "breakdown" in r:
-        lines += [
-            "",
-            "## Where the player page's CPU goes",
-            "",
-            "`bench/breakdown.py`, in one process through Django's test client (all middleware, the session from "
-            "Redis, PostgreSQL), CPU time of the app process only, per call:",
-            "",
-            "| part | CPU per call |",
-            "|---|---:|",
-            *(f"| {name} | {us / 1000:.2f} ms |" for name, us in r["breakdown"].items()),
-        ]
-    lines.append("")
-    path.write_text("\n".join(lines))
 
 
 if __name__ == "__main__":

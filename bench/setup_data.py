@@ -6,8 +6,9 @@
 Registers the bench playback key (so start-up's key check passes), then logs viewers in the way Django
 does, without the password form: a session row holding the user's id, backend and auth hash, plus its
 copy in the sessions cache (as `cached_db` writes it at login), so the first page costs no session query.
-`fresh` creates the channel and the users with direct entitlements; `seeded` picks users that the seeded
-data set (bench/seed.py) entitles to the big event right now. Writes one session key per line.
+`fresh` creates the channel (and a public one, `<slug>-public`) and the users with direct entitlements;
+`seeded` picks users that the seeded data set (bench/seed.py) entitles to the big event right now.
+Writes one session key per line.
 """
 
 import argparse
@@ -48,6 +49,17 @@ def fresh_users(count, slug, playback_url):
             "arn": f"arn:aws:ivs:us-west-2:123456789012:channel/{channel_id}",
             "playback_url": playback_url,
             "is_private": True,
+        },
+    )
+    # The floor of the first-frame benchmark: a public channel, no login, no token (the same local origin).
+    public_id = "benchPublic01"
+    Channel.objects.update_or_create(
+        slug=f"{slug}-public",
+        defaults={
+            "name": "Bench Public",
+            "arn": f"arn:aws:ivs:us-west-2:123456789012:channel/{public_id}",
+            "playback_url": playback_url.replace(f".channel.{channel_id}.", f".channel.{public_id}."),
+            "is_private": False,
         },
     )
     password = make_password(PASSWORD)  # one hash for all: hashing is deliberately slow

@@ -39,3 +39,16 @@ def test_the_fetched_page_still_applies_the_access_rule(rf, carol, private_chann
 
 def test_the_baseline_page_renders_the_base_template(rf, alice):
     assert b"The benchmark's baseline page." in bench_views.baseline(request_as(rf, alice)).content
+
+
+def test_the_before_page_embeds_a_token_and_audits_it(rf, alice):
+    response = bench_views.before(request_as(rf, alice), slug="main-event")
+    assert response.status_code == 200
+    config = json.loads(re.search(rb'id="player-config" type="application/json">(.*?)</script>', response.content)[1])
+    assert "?token=" in config["playbackUrl"]
+    assert TokenAudit.objects.count() == 1
+    assert b"bench/player-before.js" in response.content
+
+
+def test_the_before_page_still_applies_the_access_rule(rf, carol, private_channel):
+    assert bench_views.before(request_as(rf, carol), slug="main-event").status_code == 403

@@ -15,4 +15,5 @@ if settings.IVS_BENCH_PAGES:
     urlpatterns += [
         path("bench/baseline/", bench_views.baseline, name="bench-baseline"),
         path("bench/fetched/<slug:slug>/", bench_views.fetched, name="bench-fetched"),
+        path("bench/before/<slug:slug>/", bench_views.before, name="bench-before"),
     ]
