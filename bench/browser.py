@@ -24,6 +24,7 @@ class DelayProxy:
     def __init__(self, listen: int, upstream: int, rtt: float = 0.050):
         self.listen, self.upstream, self.rtt = listen, upstream, rtt
         self.playlist_seen: list[float] = []
+        self.requests: list[tuple[float, bytes]] = []  # (when, request line) of every request: for diagnosis
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -84,6 +85,10 @@ class DelayProxy:
             while True:
                 data = await reader.read(65536)
                 now = time.monotonic()
+                if watch and data:
+                    line = data.split(b"\r\n", 1)[0]
+                    if line.split(b" ", 1)[0] in (b"GET", b"POST", b"HEAD"):
+                        self.requests.append((now, line))
                 if first and data:
                     first = False
                     if PLAYLIST_MARK in data.split(b"\r\n", 1)[0]:
