@@ -32,7 +32,8 @@ def main(cookies_file: str, slug: str, n: int = 300) -> dict:
     from django.shortcuts import render
     from django.test import Client, RequestFactory
 
-    from viewers import access, keys, playback, tokens
+    from ivssite.middleware import carries_token
+    from viewers import access, geo, keys, playback, ratelimit, tokens
     from viewers.models import Channel, Entitlement
     from viewers.views import player_page_config
 
@@ -60,6 +61,10 @@ def main(cookies_file: str, slug: str, n: int = 300) -> dict:
         "baseline page": cpu_us(page("/bench/baseline/"), n),
         "channel lookup": cpu_us(lambda: Channel.objects.get(slug=slug), n),
         "access decision": cpu_us(lambda: access.decide(user, channel), n),
+        "access decision with the country rule": cpu_us(
+            lambda: access.decide(user, channel, country=geo.viewer_country(request)), n
+        ),
+        "page rate limit (cache add + incr)": cpu_us(lambda: ratelimit.hit(f"bd:{user.pk}", limit=10**9), n),
         "audit insert + mint": cpu_us(
             lambda: playback.issue(user=user, channel=channel, decision=decision, request=request), n
         ),
@@ -69,6 +74,8 @@ def main(cookies_file: str, slug: str, n: int = 300) -> dict:
         ),
         "render baseline template": cpu_us(lambda: render(request, "bench/baseline.html"), n),
     }
+    rendered = render(request, "viewers/player.html", player_page_config(request, channel, decision, issued))
+    result["token scan of the response (middleware)"] = cpu_us(lambda: carries_token(rendered), n)
     print(json.dumps(result))
     return result
 
