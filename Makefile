@@ -30,7 +30,7 @@ PROD_ENV := DEBUG=false DATABASE_URL=$(PROD_DB) CACHE_URL=$(PROD_CACHE) SECRET_K
 	IVS_PLAYER_WASM_WORKER_URL=/static/vendor/ivs/amazon-ivs-wasmworker.min.js \
 	IVS_PLAYER_WASM_BINARY_URL=/static/vendor/ivs/amazon-ivs-wasmworker.min.wasm
 
-.PHONY: run test install player lint fmt check clean serve-prod collectstatic test-postgres test-prod services bench
+.PHONY: bench-reconcile run test install player lint fmt check clean serve-prod collectstatic test-postgres test-prod services bench
 
 run: $(BIN)/.installed player $(DEV_KEY)
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
@@ -86,6 +86,10 @@ test-prod: $(BIN)/.installed player services collectstatic
 bench: $(BIN)/.installed player services collectstatic
 	ops/debian-packages wrk chromium
 	timeout --kill-after=20 600 $(BIN)/python bench/run.py
+
+# The withdrawal reconciler at 1,000,000 open sessions on PostgreSQL (issue #10); writes docs/RECONCILE.md.
+bench-reconcile: $(BIN)/.installed services
+	timeout --kill-after=20 600 $(BIN)/python bench/reconcile.py --markdown docs/RECONCILE.md
 
 lint:
 	$(BIN)/ruff check .
