@@ -73,9 +73,15 @@ collectstatic: $(BIN)/.installed player
 services:
 	ops/services start
 
-# The whole suite again on PostgreSQL (pytest-django creates and drops test_ivs_ci) with Redis as the cache.
+# The suite again on PostgreSQL (pytest-django creates and drops test_ivs_ci) with Redis as the cache. Of the
+# browser tests, only those where the database matters (the worker's revocations, sessions): the rest run in
+# `make test`, and each costs seconds of Chromium.
+PG_TEST_ENV := DATABASE_URL=postgres://postgres@127.0.0.1:5432/ivs_ci CACHE_URL=redis://127.0.0.1:6379/14
 test-postgres: $(BIN)/.installed player services
-	DATABASE_URL=postgres://postgres@127.0.0.1:5432/ivs_ci CACHE_URL=redis://127.0.0.1:6379/14 $(BIN)/python -m pytest -q
+	$(PG_TEST_ENV) $(BIN)/python -m pytest -q -m "not browser"
+	$(PG_TEST_ENV) $(BIN)/python -m pytest -q tests/browser/test_sessions.py tests/browser/test_stripe_refund.py \
+		"tests/browser/test_withdrawal.py::test_the_window_ends_while_the_viewer_watches" \
+		"tests/browser/test_withdrawal.py::test_the_entitling_group_deleted"
 
 # Production-mode tests against real gunicorn, PostgreSQL and Redis: scale-out and faults (tests/prod).
 test-prod: $(BIN)/.installed player services collectstatic
