@@ -9,10 +9,10 @@ country (viewers/geo.py finds it); without one there is no country check.
 
 import functools
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from django.db import connections, router
-from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.db.models import Q
 from django.utils import timezone
 
 # Most generous last. An empty max_resolution means no limit at all.
@@ -92,59 +92,48 @@ def decide(user, channel, now: datetime | None = None, country: str | None = Non
     return _explain_denial(rows, now)
 
 
-def _decision_query(user, channel, now: datetime):
-    """The entitlements `user` holds on `channel`, each marked current or not at `now`: decide()'s one query."""
-    from viewers.models import Entitlement
-
-    return _held_by(
-        user,
-        Entitlement.objects.filter(channel=channel)
-        .annotate(is_current=ExpressionWrapper(current_entitlement_q(now), output_field=BooleanField()))
-        .values("is_current", "revoked_at", "starts_at", "ends_at", "max_resolution"),
-    )
-
-
-# Building and compiling _decision_query() through the ORM (a UNION ALL of two lookups with an annotation) cost
-# about 1.1 ms of CPU per player page, seven times what PostgreSQL takes to run it, and the player page's largest
-# item after the session and user (bench/run.py, docs/BENCHMARKS.md). So it is compiled once per process and
-# database, with placeholder values, and each call binds the real ones: same SQL, same single query, same
-# converters; the ORM expression above stays the one definition of it.
-_PLACEHOLDER_USER, _PLACEHOLDER_CHANNEL = -7_000_001, -7_000_002
-_PLACEHOLDER_NOW = datetime(1901, 2, 3, 4, 5, 6, 789, tzinfo=UTC)
+# decide()'s one query, written once as SQL: the entitlements a user holds on a channel, directly or through a
+# group, each marked current or not. A UNION ALL of two lookups for the reason _held_by() gives. Named SQL rather
+# than the ORM because building and compiling the equivalent queryset (a union with an annotation) cost about
+# 1 ms of CPU per player page, several times what the database takes to run it. tests/test_access_query.py checks
+# that it returns the same rows as the ORM's definition, on SQLite and on PostgreSQL.
+DECISION_SQL = """
+SELECT id, revoked_at, starts_at, ends_at, max_resolution,
+       (revoked_at IS NULL AND (starts_at IS NULL OR starts_at <= %s) AND (ends_at IS NULL OR ends_at > %s))
+           AS is_current
+FROM (
+    SELECT id, revoked_at, starts_at, ends_at, max_resolution
+    FROM {entitlement} WHERE channel_id = %s AND user_id = %s
+    UNION ALL
+    SELECT id, revoked_at, starts_at, ends_at, max_resolution
+    FROM {entitlement} WHERE channel_id = %s AND group_id IN (SELECT group_id FROM {user_groups} WHERE user_id = %s)
+) AS held
+"""
 
 
-@functools.lru_cache(maxsize=8)
-def _compiled_decision_query(alias: str):
-    from viewers.models import Channel, User
+@functools.cache
+def _decision_sql() -> str:
+    from viewers.models import Entitlement, User
 
-    connection = connections[alias]
-    queryset = _decision_query(User(pk=_PLACEHOLDER_USER), Channel(pk=_PLACEHOLDER_CHANNEL), _PLACEHOLDER_NOW)
-    compiler = queryset.query.get_compiler(alias)
-    sql, params = compiler.as_sql()
-    placeholders = {
-        _PLACEHOLDER_USER: "user",
-        _PLACEHOLDER_CHANNEL: "channel",
-        connection.ops.adapt_datetimefield_value(_PLACEHOLDER_NOW): "now",
-    }
-    roles = tuple(placeholders[param] for param in params)  # KeyError: a parameter we could not rebind
-    converters = compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]])
-    return compiler, sql, roles, converters
+    return DECISION_SQL.format(entitlement=Entitlement._meta.db_table, user_groups=User.groups.through._meta.db_table)
 
 
 def _decision_rows(user_id: int, channel_id: int, now: datetime) -> list[dict]:
     from viewers.models import Entitlement
 
-    alias = router.db_for_read(Entitlement)
-    compiler, sql, roles, converters = _compiled_decision_query(alias)
-    connection = connections[alias]
-    values = {"user": user_id, "channel": channel_id, "now": connection.ops.adapt_datetimefield_value(now)}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [values[role] for role in roles])
-        names = [column[0] for column in cursor.description]
-        rows = cursor.fetchall()
-    if converters:
-        rows = compiler.apply_converters(rows, converters)
-    return [dict(zip(names, row, strict=True)) for row in rows]
+    # raw() maps the columns onto Entitlement's fields with the backend's converters (SQLite's text dates).
+    when = Entitlement._meta.get_field("starts_at").get_db_prep_value(now, connections[router.db_for_read(Entitlement)])
+    held = Entitlement.objects.raw(_decision_sql(), [when, when, channel_id, user_id, channel_id, user_id])
+    return [
+        {
+            "is_current": bool(e.is_current),
+            "revoked_at": e.revoked_at,
+            "starts_at": e.starts_at,
+            "ends_at": e.ends_at,
+            "max_resolution": e.max_resolution,
+        }
+        for e in held
+    ]
 
 
 def entitlement_state(revoked_at, starts_at, ends_at, now: datetime) -> str:

@@ -1,0 +1,83 @@
+"""decide()'s named SQL (viewers/access.py DECISION_SQL) returns exactly the rows the ORM's definition does.
+
+The ORM definition here is the rule in plain queryset terms: the channel's entitlements held by the user directly
+or through a group, each marked current at `now`. It runs on whichever database the suite runs on (SQLite by
+default, PostgreSQL under `make test-postgres`), so both backends are checked.
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Group
+from django.db.models import BooleanField, ExpressionWrapper, Q
+
+from tests.conftest import HIDDEN_ARN, _user, playback_url_for
+from viewers import access
+from viewers.models import Channel, Entitlement
+
+pytestmark = pytest.mark.django_db
+
+FIELDS = ("is_current", "revoked_at", "starts_at", "ends_at", "max_resolution")
+
+
+def orm_rows(user, channel, now):
+    current = Q(pk__in=Entitlement.objects.current(now).values("pk"))
+    held = Entitlement.objects.filter(channel=channel).filter(Q(user=user) | Q(group__in=user.groups.all()))
+    rows = held.annotate(is_current=ExpressionWrapper(current, output_field=BooleanField())).values(*FIELDS)
+    return sorted((tuple(row[f] for f in FIELDS) for row in rows), key=repr)
+
+
+def sql_rows(user, channel, now):
+    rows = access._decision_rows(user.pk, channel.pk, now)
+    return sorted((tuple(row[f] for f in FIELDS) for row in rows), key=repr)
+
+
+@pytest.fixture
+def tangle(private_channel, now):
+    """One viewer holding every kind of entitlement on the channel, and others' and other channels' around it."""
+    other_channel = Channel.objects.create(
+        name="Backstage", slug="backstage", arn=HIDDEN_ARN, playback_url=playback_url_for(HIDDEN_ARN)
+    )
+    viewer, stranger = _user("viewer"), _user("stranger")
+    fans, vips, others = (Group.objects.create(name=n) for n in ("fans", "vips", "others"))
+    viewer.groups.add(fans, vips)
+    stranger.groups.add(others)
+    hour = timedelta(hours=1)
+    for holder in ({"user": viewer}, {"group": fans}, {"group": vips}):
+        Entitlement.objects.create(channel=private_channel, **holder, max_resolution="SD")
+        Entitlement.objects.create(channel=private_channel, **holder, starts_at=now + hour)
+        Entitlement.objects.create(channel=private_channel, **holder, starts_at=now - 2 * hour, ends_at=now - hour)
+        Entitlement.objects.create(channel=private_channel, **holder, revoked_at=now - hour, max_resolution="HD")
+        Entitlement.objects.create(channel=other_channel, **holder)
+    Entitlement.objects.create(channel=private_channel, user=stranger)
+    Entitlement.objects.create(channel=private_channel, group=others)
+    return viewer, stranger, other_channel
+
+
+def test_it_returns_the_orm_definitions_rows_for_every_kind_of_entitlement(tangle, private_channel, now):
+    viewer, _, _ = tangle
+    expected = orm_rows(viewer, private_channel, now)
+    assert len(expected) == 12  # 4 states × (direct, two groups): the others' and the other channel's left out
+    assert sql_rows(viewer, private_channel, now) == expected
+
+
+@pytest.mark.parametrize("shift", [timedelta(0), timedelta(hours=-1), timedelta(minutes=-90), timedelta(hours=2)])
+def test_it_agrees_with_the_orm_at_every_moment_around_the_windows(tangle, private_channel, now, shift):
+    viewer, _, _ = tangle
+    assert sql_rows(viewer, private_channel, now + shift) == orm_rows(viewer, private_channel, now + shift)
+
+
+def test_it_agrees_for_someone_else_and_for_another_channel(tangle, private_channel, now):
+    viewer, stranger, other_channel = tangle
+    assert sql_rows(stranger, private_channel, now) == orm_rows(stranger, private_channel, now)
+    assert len(sql_rows(stranger, private_channel, now)) == 2
+    assert sql_rows(viewer, other_channel, now) == orm_rows(viewer, other_channel, now)
+
+
+def test_an_entitlement_ending_exactly_now_is_not_current(private_channel, now):
+    user = _user("edge")
+    Entitlement.objects.create(channel=private_channel, user=user, starts_at=now - timedelta(hours=1), ends_at=now)
+    Entitlement.objects.create(channel=private_channel, user=user, starts_at=now)
+    rows = sql_rows(user, private_channel, now)
+    assert rows == orm_rows(user, private_channel, now)
+    assert sorted(row[0] for row in rows) == [False, True]
