@@ -9,6 +9,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from ivssite import csp as site_csp
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -42,6 +44,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "axes",
+    "csp",
     "viewers",
     "sales",
 ]
@@ -59,6 +62,7 @@ MIDDLEWARE = [
     "ivssite.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Outside WhiteNoise, so the player's worker script gets the same Content-Security-Policy as the page.
+    "csp.middleware.CSPMiddleware",
     "ivssite.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -201,11 +205,11 @@ SECURE_PROXY_SSL_HEADER = (
 )
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-# Content-Security-Policy (ivssite/middleware.py): where the IVS player may fetch playlists and segments
-# from, besides this site. IVS serves them from <id>.<region>.playback.live-video.net.
-CSP_PLAYBACK_ORIGINS = env.list("CSP_PLAYBACK_ORIGINS", default=["https://*.live-video.net"])
-# Where browsers should POST violation reports (optional).
-CSP_REPORT_URI = env.str("CSP_REPORT_URI", default="")
+# Content-Security-Policy (django-csp, composed in ivssite/csp.py): where the IVS player may fetch playlists and
+# segments from, besides this site. IVS serves them from <id>.<region>.playback.live-video.net.
+IVS_CSP_PLAYBACK_ORIGINS = env.list("CSP_PLAYBACK_ORIGINS", default=["https://*.live-video.net"])
+# Where browsers should POST violation reports (optional). Not named CSP_*: django-csp 4 refuses its old settings.
+IVS_CSP_REPORT_URI = env.str("CSP_REPORT_URI", default="")
 
 # --- IVS playback authorization (see README "Configuration").
 # The private half of the playback key pair: PEM text, or a path to a PEM file.
@@ -233,6 +237,8 @@ IVS_PLAYER_SDK_URL = env.str(
 # Only needed for a self-hosted bundle; the CDN build finds its own worker.
 IVS_PLAYER_WASM_WORKER_URL = env.str("IVS_PLAYER_WASM_WORKER_URL", default="")
 IVS_PLAYER_WASM_BINARY_URL = env.str("IVS_PLAYER_WASM_BINARY_URL", default="")
+# django-csp's policy (csp.middleware.CSPMiddleware), from the player's origin and the playback origins above.
+CONTENT_SECURITY_POLICY = site_csp.policy(IVS_PLAYER_SDK_URL, IVS_CSP_PLAYBACK_ORIGINS, IVS_CSP_REPORT_URI)
 # AWS region of the IVS channels (key import, channel sync, revocation). Empty: the site does not
 # call AWS. Credentials come from boto3's standard chain (env vars, ~/.aws, instance/task role).
 AWS_REGION = env.str("IVS_AWS_REGION", default="") or env.str("AWS_REGION", default="")

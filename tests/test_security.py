@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from csp.utils import build_policy
 from django.http import HttpResponse
 from django.test import Client, RequestFactory
 
-from ivssite.middleware import SecurityHeadersMiddleware, content_security_policy
+from ivssite import csp as site_csp
+from ivssite.middleware import SecurityHeadersMiddleware
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.django_db
@@ -25,7 +27,9 @@ def directives(response):
 
 class TestContentSecurityPolicy:
     def test_the_player_page_allows_exactly_what_the_ivs_player_needs(self, client, alice, settings):
-        settings.IVS_PLAYER_SDK_URL = "https://player.live-video.net/1.56.1/amazon-ivs-player.min.js"
+        sdk = "https://player.live-video.net/1.56.1/amazon-ivs-player.min.js"
+        settings.IVS_PLAYER_SDK_URL = sdk
+        settings.CONTENT_SECURITY_POLICY = site_csp.policy(sdk, ["https://*.live-video.net"])
         client.force_login(alice)
         csp = directives(client.get("/channels/main-event/"))
         assert csp["default-src"] == ["'self'"]
@@ -37,18 +41,23 @@ class TestContentSecurityPolicy:
         policy = " ".join(v for values in csp.values() for v in values)
         assert "'unsafe-inline'" not in policy and "'unsafe-eval'" not in policy
 
-    def test_a_self_hosted_player_adds_no_other_origin(self, settings):
-        settings.IVS_PLAYER_SDK_URL = "/static/vendor/ivs/ivs-player.js"
-        policy = content_security_policy()
+    def test_a_self_hosted_player_adds_no_other_origin(self):
+        config = site_csp.policy("/static/vendor/ivs/ivs-player.js", ["https://*.live-video.net"])
+        policy = build_policy(config=config["DIRECTIVES"])
         assert "player.live-video.net" not in policy
         assert "script-src 'self' 'wasm-unsafe-eval';" in policy
 
-    def test_playback_origins_and_reports_are_configurable(self, settings):
-        settings.CSP_PLAYBACK_ORIGINS = ["https://cdn.example.net"]
-        settings.CSP_REPORT_URI = "https://reports.example.net/csp"
-        policy = content_security_policy()
+    def test_playback_origins_and_reports_are_configurable(self):
+        config = site_csp.policy("/static/p.js", ["https://cdn.example.net"], "https://reports.example.net/csp")
+        policy = build_policy(config=config["DIRECTIVES"])
         assert "media-src 'self' blob: https://cdn.example.net;" in policy
-        assert policy.endswith("report-uri https://reports.example.net/csp")
+        assert "report-uri https://reports.example.net/csp" in policy
+
+    def test_the_settings_declare_it_from_the_player_and_playback_origins(self, settings):
+        declared = settings.CONTENT_SECURITY_POLICY
+        origins, report_uri = settings.IVS_CSP_PLAYBACK_ORIGINS, settings.IVS_CSP_REPORT_URI
+        assert declared == site_csp.policy(settings.IVS_PLAYER_SDK_URL, origins, report_uri)
+        assert "csp.middleware.CSPMiddleware" in settings.MIDDLEWARE
 
     def test_every_page_carries_it_error_pages_too(self, client):
         assert "Content-Security-Policy" in client.get("/accounts/login/")
