@@ -92,3 +92,30 @@ class TestDeviceLimitTakeover:
         client.force_login(alice)
         assert client.post(START).status_code == 403
         assert not TokenAudit.objects.exists()
+
+
+class TestCounter:
+    def test_a_reload_counts_with_one_cache_call(self, monkeypatch):
+        from viewers import ratelimit
+
+        assert ratelimit.hit("page:1:1", limit=5) == 0
+        calls = []
+        for name in ("add", "incr"):
+            original = getattr(ratelimit.cache, name)
+            monkeypatch.setattr(
+                ratelimit.cache, name, lambda *a, _o=original, _n=name, **k: calls.append(_n) or _o(*a, **k)
+            )
+        assert ratelimit.hit("page:1:1", limit=5) == 0
+        assert calls == ["incr"]
+
+    def test_a_counter_another_request_made_meanwhile_is_counted_not_reset(self, monkeypatch):
+        from viewers import ratelimit
+
+        original_add = ratelimit.cache.add
+
+        def add_after_a_rival(key, value, timeout):
+            original_add(key, 1, timeout=timeout)  # the other app server got there first
+            return original_add(key, value, timeout=timeout)
+
+        monkeypatch.setattr(ratelimit.cache, "add", add_after_a_rival)
+        assert ratelimit.hit("page:1:2", limit=1) > 0  # the rival's hit and this one: 2 > 1

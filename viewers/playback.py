@@ -1,12 +1,13 @@
 """Issuing playback: the one place a token is minted for a viewer, audited, and counted against the device limit."""
 
+import functools
 import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, router, transaction
 
 from viewers import keys, revocation, tokens
 from viewers.access import AccessDecision
@@ -50,9 +51,9 @@ def _mint_audited(signing_key, user, channel, decision, request, purpose):
     ttl = settings.IVS_TOKEN_TTL_SECONDS
     viewer_id = user.viewer_id if settings.IVS_TOKEN_VIEWER_ID else None
     single_use = str(uuid.uuid4()) if settings.IVS_TOKEN_SINGLE_USE else None
-    audit = TokenAudit.objects.create(
-        user=user,
-        channel=channel,
+    audit = _insert_audit(
+        user=user.pk,
+        channel=channel.pk,
         viewer_id=viewer_id or "",
         single_use_uuid=single_use,
         max_resolution=decision.max_resolution or "",
@@ -61,6 +62,7 @@ def _mint_audited(signing_key, user, channel, decision, request, purpose):
         client_ip=client_ip(request),
         user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
         purpose=purpose,
+        end_reason="",
     )
     minted = tokens.mint(
         signing_key,
@@ -75,6 +77,37 @@ def _mint_audited(signing_key, user, channel, decision, request, purpose):
         max_resolution=decision.max_resolution,
     )
     return audit, minted.token
+
+
+@dataclass(frozen=True)
+class _Audit:
+    pk: int
+    expires_at: datetime
+
+
+@functools.cache
+def _audit_insert_sql(columns: tuple[str, ...]) -> tuple[str, tuple]:
+    fields = tuple(TokenAudit._meta.get_field(name) for name in columns)
+    # Names from the model's own metadata, values bound as parameters.
+    sql = "INSERT INTO {} ({}) VALUES ({}) RETURNING {}".format(  # noqa: S608
+        TokenAudit._meta.db_table,
+        ", ".join(field.column for field in fields),
+        ", ".join(["%s"] * len(fields)),
+        TokenAudit._meta.pk.column,
+    )
+    return sql, fields
+
+
+def _insert_audit(**values) -> _Audit:
+    """One INSERT … RETURNING id, each value prepared by its model field: the same row TokenAudit.objects.create()
+    writes (tests/test_views.py reads it back through the model) at half its CPU (~0.2 ms a player page, bench/)."""
+    sql, fields = _audit_insert_sql(tuple(values))
+    connection = connections[router.db_for_write(TokenAudit)]
+    params = [field.get_db_prep_save(values[field.name], connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        (pk,) = cursor.fetchone()
+    return _Audit(pk=pk, expires_at=values["expires_at"])
 
 
 def _stop_screens_beyond_limit(user, channel, *, keep, newest):

@@ -18,11 +18,20 @@ def hit(key: str, *, limit: int, window: int = 60) -> int:
     bucket = int(now // window)
     cache_key = f"ratelimit:{key}:{bucket}"
     try:
-        cache.add(cache_key, 0, timeout=window + 1)
-        count = cache.incr(cache_key)
+        count = _count(cache_key, timeout=window + 1)
     except Exception:  # any cache backend error: fail open, loudly
         logger.warning("rate limit cache unavailable; allowing %s", key.split(":")[0])
         return 0
     if count > limit:
         return max(1, int((bucket + 1) * window - now) + 1)
     return 0
+
+
+def _count(cache_key: str, *, timeout: int) -> int:
+    """One cache call when the window's counter exists (a reload), two or three when it must be made."""
+    try:
+        return cache.incr(cache_key)
+    except ValueError:  # no counter yet in this window
+        if cache.add(cache_key, 1, timeout=timeout):
+            return 1
+        return cache.incr(cache_key)  # another request made it meanwhile
