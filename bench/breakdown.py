@@ -3,7 +3,8 @@
 
     DATABASE_URL=... CACHE_URL=... (bench/harness.site_env) .venv/bin/python bench/breakdown.py COOKIES SLUG
 
-CPU time of this process only (time.process_time), so the database's own work is not in it; prints JSON.
+CPU time of this process (time.process_time); on PostgreSQL also the CPU of this process's database backend
+(from /proc: the bench runs the database on the same machine), which the app's own clock does not see. Prints JSON.
 """
 
 import json
@@ -22,6 +23,26 @@ def cpu_us(fn, n: int) -> float:
     for _ in range(n):
         fn()
     return (time.process_time() - started) / n * 1e6
+
+
+def backend_cpu_us(fn, n: int) -> float | None:
+    """CPU the PostgreSQL backend serving this process spends per call of `fn`; None on another database."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    fn()
+    pid = connection.connection.info.backend_pid
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def cpu():
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+
+    started = cpu()
+    for _ in range(n):
+        fn()
+    return (cpu() - started) / n * 1e6
 
 
 def main(cookies_file: str, slug: str, n: int = 300) -> dict:
@@ -64,7 +85,7 @@ def main(cookies_file: str, slug: str, n: int = 300) -> dict:
         "access decision with the country rule": cpu_us(
             lambda: access.decide(user, channel, country=geo.viewer_country(request)), n
         ),
-        "page rate limit (cache add + incr)": cpu_us(lambda: ratelimit.hit(f"bd:{user.pk}", limit=10**9), n),
+        "page rate limit (one cache call on a reload)": cpu_us(lambda: ratelimit.hit(f"bd:{user.pk}", limit=10**9), n),
         "audit insert + mint": cpu_us(
             lambda: playback.issue(user=user, channel=channel, decision=decision, request=request), n
         ),
@@ -74,6 +95,10 @@ def main(cookies_file: str, slug: str, n: int = 300) -> dict:
         ),
         "render baseline template": cpu_us(lambda: render(request, "bench/baseline.html"), n),
     }
+    for name, path in (("player page", f"/channels/{slug}/"), ("baseline page", "/bench/baseline/")):
+        database = backend_cpu_us(page(path), n * 2)
+        if database is not None:
+            result[f"PostgreSQL backend, per {name}"] = database
     rendered = render(request, "viewers/player.html", player_page_config(request, channel, decision, issued))
     result["token scan of the response (middleware)"] = cpu_us(lambda: carries_token(rendered), n)
     print(json.dumps(result))

@@ -62,8 +62,8 @@ class Config:
         self.cpu_rounds, self.cpu_viewers = (2, 100) if quick else (3, 150)
         self.browser_runs = 2 if quick else 4
         self.crowd = 5000  # seeded viewers for the knee's steps (reused across steps, distinct within one)
-        self.knee_rates = (60, 120) if quick else (100, 150, 200, 250, 300, 350, 400, 500)
-        self.knee_step_s = 5.0 if quick else 8.0
+        self.knee_rates = (60, 120) if quick else (100, 150, 200, 300, 400, 500, 600, 800)
+        self.knee_step_s = 5.0 if quick else 6.0
 
 
 def main() -> None:
@@ -394,7 +394,9 @@ def seeded_counts(url: str) -> dict:
 def knee(cfg: Config, servers: list[Server], url: str, sessions: list[str]) -> dict:
     """Step the arrival rate up until p99 reaches report.P99_LIMIT_MS or a request fails; the last good rate."""
     sessions = sessions[: cfg.crowd]
-    steps, offset = [], 0
+    # Warm-up (discarded): each worker's first pages pay for connections, templates and the key.
+    clients.crowd([s.port for s in servers], SEEDED_SLUG, sessions[:100], spread=2.0, deadline=60)
+    steps, offset = [], 100
     for rate in cfg.knee_rates:
         count = int(rate * cfg.knee_step_s)
         batch = [sessions[(offset + i) % len(sessions)] for i in range(count)]
