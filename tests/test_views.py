@@ -115,6 +115,14 @@ class TestPlayerPage:
         settings.IVS_PLAYER_SDK_URL = "https://cdn.example.com/ivs/player.min.js"
         assert b'src="https://cdn.example.com/ivs/player.min.js"' in login(client, alice).get(CHANNEL_URL).content
 
+    def test_it_opens_the_connection_to_the_playback_host_early_and_loads_the_player_as_a_module(self, client, alice):
+        client.force_login(alice)
+        html = client.get("/channels/main-event/").content.decode()
+        host = "https://a1b2c3d4e5f6.us-west-2.playback.live-video.net"
+        assert f'<link rel="preconnect" href="{host}" crossorigin>' in html
+        assert f'<link rel="dns-prefetch" href="{host}">' in html
+        assert '<script type="module" src="/static/js/player.js"></script>' in html
+
     def test_a_public_channel_plays_without_a_token_or_login(self, client, public_channel):
         response = client.get("/channels/lobby/")
         assert response.status_code == 200

@@ -1,6 +1,6 @@
 import functools
 import time
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
@@ -69,27 +69,10 @@ def player_page_config(request, channel, decision, issued):
         "channel": channel,
         "decision": decision,
         "player_config": player_config,
-        "player": player_assets(),
+        "sdk_url": settings.IVS_PLAYER_SDK_URL,
+        # Opened while the player starts: a real IVS host costs DNS, TCP and TLS before the first playlist.
         "playback_origin": _origin(channel.playback_url),
     }
-
-
-@functools.cache
-def _player_assets(sdk_url, worker_url, binary_url):
-    # The CDN build fetches its worker and wasm from beside its own script: preload those same URLs.
-    return {
-        "sdk": sdk_url,
-        "worker": worker_url or urljoin(sdk_url, "amazon-ivs-wasmworker.min.js"),
-        "wasm": binary_url or urljoin(sdk_url, "amazon-ivs-wasmworker.min.wasm"),
-        "cross_origin": _origin(sdk_url) is not None,
-    }
-
-
-def player_assets():
-    """The player's three files, which the page preloads: otherwise the worker is asked for only once the SDK
-    has run, and the wasm only once the worker has, three round trips in a row before the first playlist."""
-    s = settings
-    return _player_assets(s.IVS_PLAYER_SDK_URL, s.IVS_PLAYER_WASM_WORKER_URL, s.IVS_PLAYER_WASM_BINARY_URL)
 
 
 def _origin(url):

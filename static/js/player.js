@@ -181,7 +181,7 @@ function main() {
     return;
   }
   player = createPlayer(IVSPlayer);
-  start(); // the playlist now: the worker and wasm were preloaded while the SDK arrived
+  start(); // the playlist at once: the player queues it until its worker is ready
   window.addEventListener("pageshow", onPageShow);
   window.ivsPlayer = player;
 }
