@@ -138,15 +138,33 @@ class TestResolution:
         assert ended_by_reconcile(session)
 
 
-def test_it_agrees_with_decide_for_every_fixture_person(alice, bob, carol, dave, erin, frank, ivan, private_channel):
-    sessions = {}
-    for person in (alice, bob, carol, dave, erin, frank, ivan):
-        decision = access.decide(person, private_channel)
-        sessions[person.username] = (decision.allowed, playing(person, private_channel, resolution="SD"))
+PEOPLE = ("alice", "bob", "carol", "dave", "erin", "frank", "ivan", "sam", "admin_user")
+CHANNELS = ("private_channel", "public_channel", "hidden_channel", "finals")
+
+
+def test_decide_users_who_may_watch_and_the_reconciler_agree_for_every_fixture_person_and_channel(request, subscribers):
+    """The rule's three forms: one viewer and channel (decide), a set of viewers (users_who_may_watch) and every
+    open session (the reconciler). Bob also gets Finals through his group, and Alice Finals directly, but ended."""
+    people = [request.getfixturevalue(name) for name in PEOPLE]
+    channels = [request.getfixturevalue(name) for name in CHANNELS]
+    finals = channels[-1]
+    Entitlement.objects.create(group=subscribers, channel=finals, max_resolution="SD")
+    Entitlement.objects.create(user=people[0], channel=finals, ends_at=timezone.now() - timedelta(minutes=1))
+    expected, sessions = {}, {}
+    for channel in channels:
+        may_watch = access.users_who_may_watch(channel, [person.pk for person in people])
+        for person in people:
+            decision = access.decide(person, channel)
+            assert (person.pk in may_watch) == decision.allowed, (person.username, channel.slug)
+            # The session the player page would have started: at the decided resolution, or SD for a refusal.
+            resolution = (decision.max_resolution or "") if decision.allowed else "SD"
+            sessions[person.username, channel.slug] = playing(person, channel, resolution=resolution)
+            expected[person.username, channel.slug] = decision.allowed or not channel.is_private
+    assert any(expected.values()) and not all(expected.values())
     reconcile.reconcile()
-    for username, (allowed, session) in sessions.items():
+    for key, session in sessions.items():
         session.refresh_from_db()
-        assert (session.ended_at is None) == allowed, username
+        assert (session.ended_at is None) == expected[key], key
 
 
 class TestIdempotence:

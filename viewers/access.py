@@ -1,10 +1,13 @@
-"""The access rule: who may watch which channel, and when. The only place it is written down.
+"""The access rule: who may watch which channel, and when. The only place it is decided.
 
 A user may watch a private channel only if the user is active and holds an
 entitlement, directly or through a group, that is not revoked and whose window
 contains now. Public channels are open to everyone. Staff get nothing implicitly.
 A channel's country rules come first, for every viewer, when the caller gives a
 country (viewers/geo.py finds it); without one there is no country check.
+
+Its parts are query rules on EntitlementQuerySet (viewers/models/entitlements.py: current, held_by, holders),
+which the reconciler, the admin and the activity page use too; the resolution ladder is viewers/resolutions.py.
 """
 
 import functools
@@ -12,39 +15,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.db import connections, router
-from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.db.models import BooleanField, ExpressionWrapper
 from django.utils import timezone
 
-# Most generous last. An empty max_resolution means no limit at all.
-_GENEROSITY = {"SD": 1, "HD": 2, "FULL_HD": 3, "": 4}
-
-
-def current_entitlement_q(now: datetime) -> Q:
-    """An entitlement that is in force at `now`."""
-    return (
-        Q(revoked_at__isnull=True)
-        & (Q(starts_at__isnull=True) | Q(starts_at__lte=now))
-        & (Q(ends_at__isnull=True) | Q(ends_at__gt=now))
-    )
-
-
-def _held_by(user, entitlements):
-    """Of `entitlements` (a filtered values() queryset), those the user holds directly or through a group.
-
-    A UNION ALL of two lookups rather than one "user = X OR group IN (…)": PostgreSQL serves each half
-    from its (user, channel) or (group, channel) index, but the OR makes it read every entitlement of
-    the channel, or of the site (docs/EXPLAIN.md).
-    """
-    return entitlements.filter(user=user).union(entitlements.filter(group__in=user.groups.all()), all=True)
-
-
-def watchable_channel_ids(user, now: datetime | None = None):
-    """A subquery of the private channel ids the user may watch now."""
-    from viewers.models import Entitlement
-
-    if not user.is_authenticated or not user.is_active:
-        return Entitlement.objects.none().values("channel_id")
-    return _held_by(user, Entitlement.objects.current(now).values("channel_id"))
+from viewers import geo, resolutions
+from viewers.models import Channel, Entitlement, User, current_entitlement_q
 
 
 @dataclass(frozen=True)
@@ -87,20 +62,18 @@ def decide(user, channel, now: datetime | None = None, country: str | None = Non
     rows = _decision_rows(user.pk, channel.pk, now)
     current = [row for row in rows if row["is_current"]]
     if current:
-        best = max((row["max_resolution"] for row in current), key=_GENEROSITY.__getitem__)
+        best = resolutions.most_generous(row["max_resolution"] for row in current)
         return AccessDecision(True, "entitled", "You have access.", max_resolution=best or None)
     return _explain_denial(rows, now)
 
 
 def _decision_query(user, channel, now: datetime):
     """The entitlements `user` holds on `channel`, each marked current or not at `now`: decide()'s one query."""
-    from viewers.models import Entitlement
-
-    return _held_by(
-        user,
+    return (
         Entitlement.objects.filter(channel=channel)
         .annotate(is_current=ExpressionWrapper(current_entitlement_q(now), output_field=BooleanField()))
-        .values("is_current", "revoked_at", "starts_at", "ends_at", "max_resolution"),
+        .values("is_current", "revoked_at", "starts_at", "ends_at", "max_resolution")
+        .held_by(user)
     )
 
 
@@ -115,8 +88,6 @@ _PLACEHOLDER_NOW = datetime(1901, 2, 3, 4, 5, 6, 789, tzinfo=UTC)
 
 @functools.lru_cache(maxsize=8)
 def _compiled_decision_query(alias: str):
-    from viewers.models import Channel, User
-
     connection = connections[alias]
     queryset = _decision_query(User(pk=_PLACEHOLDER_USER), Channel(pk=_PLACEHOLDER_CHANNEL), _PLACEHOLDER_NOW)
     compiler = queryset.query.get_compiler(alias)
@@ -132,8 +103,6 @@ def _compiled_decision_query(alias: str):
 
 
 def _decision_rows(user_id: int, channel_id: int, now: datetime) -> list[dict]:
-    from viewers.models import Entitlement
-
     alias = router.db_for_read(Entitlement)
     compiler, sql, roles, converters = _compiled_decision_query(alias)
     connection = connections[alias]
@@ -159,9 +128,7 @@ def entitlement_state(revoked_at, starts_at, ends_at, now: datetime) -> str:
 
 
 def _country_denial(country: str) -> AccessDecision:
-    from viewers.geo import country_name
-
-    where = f"your country ({country_name(country)})" if country else "your country"
+    where = f"your country ({geo.country_name(country)})" if country else "your country"
     message = f"This channel is not available in {where}."
     return AccessDecision(False, "country", message, country=country)
 
@@ -186,13 +153,8 @@ def users_who_may_watch(channel, user_ids, now: datetime | None = None) -> set[i
 
     It makes no country check, like decide() without a country: a session that started where the channel is
     available keeps running."""
-    from viewers.models import Entitlement, User
-
     user_ids = set(user_ids)
     if not channel.is_private:
         return user_ids
-    current = Entitlement.objects.filter(channel=channel).filter(current_entitlement_q(now or timezone.now()))
-    entitled = Q(pk__in=current.values("user_id")) | Q(groups__in=current.values("group_id"))
-    return set(
-        User.objects.filter(pk__in=user_ids, is_active=True).filter(entitled).values_list("pk", flat=True).distinct()
-    )
+    holders = Entitlement.objects.filter(channel=channel).current(now).holders()
+    return set(holders.filter(pk__in=user_ids, is_active=True).values_list("pk", flat=True))

@@ -269,8 +269,10 @@ def _check_values(row: Row, channels: dict) -> None:
         row.errors.append(f"unknown channel {row.channel[:60]!r}")
     else:
         row.channel_id = channels[row.channel]
-    if row.starts_at and row.ends_at and row.ends_at <= row.starts_at:
-        row.errors.append("ends_at is not after starts_at")
+    try:
+        Entitlement.check_window(row.starts_at, row.ends_at)
+    except ValidationError as exc:
+        row.errors.append(f"ends_at: {exc.messages[0]}")
     if len(row.note) > _NOTE_MAX:
         row.errors.append(f"note is longer than {_NOTE_MAX} characters")
 

@@ -55,10 +55,8 @@ def entitlements_extend(*, entitlements, until) -> int:
 def entitlements_end_now(*, entitlements, now=None) -> int:
     """End the entitlements that are in force now, as if their window closed now. Upcoming,
     ended and revoked ones are left alone (an upcoming one cannot end before it starts: revoke it)."""
-    from viewers.access import current_entitlement_q
-
     now = now or timezone.now()
-    affected = list(entitlements.filter(current_entitlement_q(now)).values_list("pk", flat=True))
+    affected = list(entitlements.current(now).values_list("pk", flat=True))
     count = Entitlement.objects.filter(pk__in=affected).update(ends_at=now)
     if count:
         reconcile_soon()

@@ -15,6 +15,8 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from viewers import resolutions
+
 ALGORITHM = "ES384"
 CURVE = ec.SECP384R1
 # IVS refuses tokens that live longer than this once they carry a viewer id or a single-use id.
@@ -22,7 +24,7 @@ MAX_TTL_WITH_SESSION_CLAIMS = 600
 # With strict origin enforcement IVS accepts at most this many origins.
 MAX_STRICT_ORIGINS = 5
 MAX_VIEWER_ID_LENGTH = 40
-RESOLUTIONS = ("SD", "HD", "FULL_HD")
+RESOLUTIONS = resolutions.CLAIM_VALUES  # aws:maximum-resolution values
 
 CLAIM_CHANNEL_ARN = "aws:channel-arn"
 CLAIM_ALLOW_ORIGIN = "aws:access-control-allow-origin"

@@ -4,9 +4,8 @@ confirmation page, granting channels to a group, and the CSV export. Every write
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.models import Group
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.db.models import Q
 from django.shortcuts import redirect
 from django.urls import path
 from django.utils import timezone
@@ -15,14 +14,7 @@ from django.utils.html import format_html
 from viewers import access, exports, services, validators
 from viewers.admin.base import BoundedDateChangeList, OpsMedia, admin_view, changelist_url, export_csv, render
 from viewers.admin.imports import import_preview, import_upload, with_upload_cap
-from viewers.models import Channel, Entitlement, Resolution, User
-
-
-def viewers_affected(entitlements) -> int:
-    """Distinct people who hold any of `entitlements`, directly or through a group."""
-    direct = entitlements.filter(user__isnull=False).values("user_id")
-    groups = entitlements.filter(group__isnull=False).values("group_id")
-    return User.objects.filter(Q(pk__in=direct) | Q(groups__in=groups)).distinct().count()
+from viewers.models import Channel, Entitlement, Resolution
 
 
 class WindowField(forms.DateTimeField):
@@ -43,8 +35,10 @@ class GroupGrantForm(forms.Form):
     def clean(self):
         data = super().clean()
         starts, ends = data.get("starts_at"), data.get("ends_at")
-        if starts and ends and ends <= starts:
-            self.add_error("ends_at", "The end must be after the start.")
+        try:
+            Entitlement.check_window(starts, ends)
+        except ValidationError as exc:
+            self.add_error(None, exc)
         if ends and ends <= timezone.now():
             self.add_error("ends_at", "This window has already ended.")
         return data
@@ -125,7 +119,7 @@ def bulk_action(model_admin, request, queryset, action):
         explanation=explanation,
         form=form,
         count=queryset.count(),
-        viewers=viewers_affected(queryset),
+        viewers=queryset.holders().count(),
         pks=[] if select_across else list(queryset.values_list("pk", flat=True)),
         select_across=select_across,
         first_pk=request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME)[:1],
