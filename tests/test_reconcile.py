@@ -14,7 +14,7 @@ from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from viewers import access, reconcile, revocation
+from viewers import access, reconcile, revocation, services
 from viewers.models import Entitlement, Revocation, TokenAudit, User
 
 pytestmark = pytest.mark.django_db
@@ -199,7 +199,7 @@ class TestTheWorker:
     def test_a_request_only_writes_rows_and_the_worker_delivers(self, client, alice, private_channel, worker):
         # A withdrawal in a request makes no IVS call and no revocation yet: only a task row for the worker.
         playing(alice, private_channel)
-        Entitlement.objects.get(user=alice).delete()
+        services.entitlements_delete(entitlements=Entitlement.objects.filter(user=alice))
         assert not Revocation.objects.exists()
         assert DBTaskResult.objects.ready().filter(task_path=reconcile.reconcile_periodically.module_path).exists()
         worker()

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from viewers import validators
+from viewers import services, validators
 from viewers.models import Channel, Entitlement, Invitation, Resolution, User
 
 COLUMNS = ("email", "channel", "starts_at", "ends_at", "max_resolution", "note")
@@ -324,9 +324,9 @@ def import_entitlements(text: str, *, create_users: bool, granted_by=None, progr
         invited = _create_invited_users(plan.emails_to_invite, granted_by)
         total = len(new_rows)
         _report(progress, "writing", 0, total)
-        batch = []
-        for done, row in enumerate(new_rows, 1):
-            batch.append(
+        for start in range(0, total, services.BULK_BATCH):
+            batch = new_rows[start : start + services.BULK_BATCH]
+            entitlements = [
                 Entitlement(
                     user_id=row.user_id or invited[row.email],
                     channel_id=row.channel_id,
@@ -334,13 +334,11 @@ def import_entitlements(text: str, *, create_users: bool, granted_by=None, progr
                     ends_at=row.ends_at,
                     max_resolution=row.max_resolution,
                     note=row.note,
-                    created_by=granted_by,
                 )
-            )
-            if len(batch) == 1000 or done == total:
-                Entitlement.objects.bulk_create(batch)
-                batch = []
-                _report(progress, "writing", done, total)
+                for row in batch
+            ]
+            services.entitlements_grant_bulk(entitlements, granted_by=granted_by)
+            _report(progress, "writing", start + len(batch), total)
     return {**plan.counts(), "invited_user_ids": sorted(invited.values())}
 
 

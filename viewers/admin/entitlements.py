@@ -160,10 +160,18 @@ class EntitlementAdmin(admin.ModelAdmin):
             return format_html('<span class="ops-good">{}</span>', "active")
         return label
 
+    # The forms and deletes write through viewers.services like every other entitlement write.
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+        if change:
+            services.entitlement_update(entitlement=obj, fields=form.changed_data)
+        else:
+            services.entitlement_add(entitlement=obj, granted_by=request.user)
+
+    def delete_model(self, request, obj):
+        services.entitlements_delete(entitlements=Entitlement.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        services.entitlements_delete(entitlements=queryset)
 
     @admin.action(description="Revoke selected entitlements…", permissions=["change"])
     def revoke(self, request, queryset):
