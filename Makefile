@@ -30,7 +30,7 @@ PROD_ENV := DEBUG=false DATABASE_URL=$(PROD_DB) CACHE_URL=$(PROD_CACHE) SECRET_K
 	IVS_PLAYER_WASM_WORKER_URL=/static/vendor/ivs/amazon-ivs-wasmworker.min.js \
 	IVS_PLAYER_WASM_BINARY_URL=/static/vendor/ivs/amazon-ivs-wasmworker.min.wasm
 
-.PHONY: run test install player lint fmt check clean serve-prod collectstatic test-postgres test-prod services bench
+.PHONY: bench-reconcile run test install player lint fmt check clean serve-prod collectstatic test-postgres test-prod services bench
 
 run: $(BIN)/.installed player $(DEV_KEY)
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
@@ -73,9 +73,15 @@ collectstatic: $(BIN)/.installed player
 services:
 	ops/services start
 
-# The whole suite again on PostgreSQL (pytest-django creates and drops test_ivs_ci) with Redis as the cache.
+# The suite again on PostgreSQL (pytest-django creates and drops test_ivs_ci) with Redis as the cache. Of the
+# browser tests, only those where the database matters (the worker's revocations, sessions): the rest run in
+# `make test`, and each costs seconds of Chromium.
+PG_TEST_ENV := DATABASE_URL=postgres://postgres@127.0.0.1:5432/ivs_ci CACHE_URL=redis://127.0.0.1:6379/14
 test-postgres: $(BIN)/.installed player services
-	DATABASE_URL=postgres://postgres@127.0.0.1:5432/ivs_ci CACHE_URL=redis://127.0.0.1:6379/14 $(BIN)/python -m pytest -q
+	$(PG_TEST_ENV) $(BIN)/python -m pytest -q -m "not browser"
+	$(PG_TEST_ENV) $(BIN)/python -m pytest -q tests/browser/test_sessions.py tests/browser/test_stripe_refund.py \
+		"tests/browser/test_withdrawal.py::test_the_window_ends_while_the_viewer_watches" \
+		"tests/browser/test_withdrawal.py::test_the_entitling_group_deleted"
 
 # Production-mode tests against real gunicorn, PostgreSQL and Redis: scale-out and faults (tests/prod).
 test-prod: $(BIN)/.installed player services collectstatic
@@ -86,6 +92,10 @@ test-prod: $(BIN)/.installed player services collectstatic
 bench: $(BIN)/.installed player services collectstatic
 	ops/debian-packages wrk chromium
 	timeout --kill-after=20 600 $(BIN)/python bench/run.py
+
+# The withdrawal reconciler at 1,000,000 open sessions on PostgreSQL (issue #10); writes docs/RECONCILE.md.
+bench-reconcile: $(BIN)/.installed services
+	timeout --kill-after=20 600 $(BIN)/python bench/reconcile.py --markdown docs/RECONCILE.md
 
 lint:
 	$(BIN)/ruff check .

@@ -324,3 +324,17 @@ def test_the_worker_survives_a_database_outage(monkeypatch):
     )
     worker.run()
     assert len(runs) == 2
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "code"),
+    [
+        ("IVS_RECONCILE_SECONDS", 0, "ivs.E050"),
+        ("IVS_RECONCILE_SECONDS", 3600, "ivs.W050"),
+        ("AWS_READ_TIMEOUT_SECONDS", 0, "ivs.E051"),
+        ("AWS_CONNECT_TIMEOUT_SECONDS", 600, "ivs.E051"),
+    ],
+)
+def test_bad_worker_settings_are_caught_at_start_up(settings, setting, value, code):
+    setattr(settings, setting, value)
+    assert [message.id for message in reconcile.check_reconcile_settings()] == [code]

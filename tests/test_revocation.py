@@ -207,6 +207,15 @@ class TestNothingIsLost:
         act(lambda: services.entitlements_revoke(entitlements=Entitlement.objects.filter(user=alice)))
         assert Revocation.objects.get().status == "failed"
 
+    def test_access_denied_is_permanent_and_shown_to_an_admin(self, client, alice, ivs, act):
+        watch(client, alice)
+        ivs.add_client_error(
+            "start_viewer_session_revocation", service_error_code="AccessDeniedException", http_status_code=403
+        )
+        act(lambda: services.entitlements_revoke(entitlements=Entitlement.objects.filter(user=alice)))
+        failed = Revocation.objects.get()
+        assert failed.status == "failed" and "AccessDeniedException" in failed.last_error
+
     def test_per_entry_batch_errors_are_recorded_per_viewer(self, client, subscribers, ivs, act):
         users = []
         for i in range(2):

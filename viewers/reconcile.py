@@ -15,6 +15,7 @@ same one query for ten sessions or a million, and no IN (…) list grows with th
 from datetime import timedelta
 
 from django.conf import settings
+from django.core import checks
 from django.db.models import CharField, Exists, ExpressionWrapper, OuterRef, Q
 from django.utils import timezone
 from django_tasks import TaskResultStatus, task
@@ -105,3 +106,22 @@ def last_run():
         .values_list("finished_at", flat=True)
         .first()
     )
+
+
+@checks.register(checks.Tags.compatibility)
+def check_reconcile_settings(app_configs=None, **kwargs):
+    """The guarantee's period and the AWS timeouts must be usable numbers: say so at start-up, not in the worker."""
+    errors = []
+    if settings.IVS_RECONCILE_SECONDS < 1:
+        errors.append(checks.Error("IVS_RECONCILE_SECONDS must be at least 1.", id="ivs.E050"))
+    elif settings.IVS_RECONCILE_SECONDS > 300:
+        errors.append(
+            checks.Warning(
+                f"IVS_RECONCILE_SECONDS={settings.IVS_RECONCILE_SECONDS}: withdrawn access may keep playing that long.",
+                id="ivs.W050",
+            )
+        )
+    for name in ("AWS_CONNECT_TIMEOUT_SECONDS", "AWS_READ_TIMEOUT_SECONDS"):
+        if not 0 < getattr(settings, name) <= 60:
+            errors.append(checks.Error(f"{name} must be between 0 and 60 seconds.", id="ivs.E051"))
+    return errors
