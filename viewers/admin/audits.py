@@ -9,12 +9,12 @@ from django.urls import path
 from django.utils import timezone
 
 from viewers import exports, reconcile, revocation
-from viewers.admin.base import BoundedDateChangeList, admin_view, export_csv
+from viewers.admin.base import BoundedDateChangeList, ReadOnlyAdmin, admin_view, export_csv
 from viewers.models import Revocation, RevocationStatus, TokenAudit
 
 
 @admin.register(TokenAudit)
-class TokenAuditAdmin(admin.ModelAdmin):
+class TokenAuditAdmin(ReadOnlyAdmin):
     list_display = ("issued_at", "user", "channel", "viewer_id", "max_resolution", "client_ip", "purpose", "expires_at")
     list_filter = ("channel", "purpose", "max_resolution")
     search_fields = ("user__username", "user__email", "viewer_id", "client_ip", "single_use_uuid")
@@ -24,15 +24,6 @@ class TokenAuditAdmin(admin.ModelAdmin):
 
     def get_changelist(self, request, **kwargs):
         return BoundedDateChangeList
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         export = admin_view(

@@ -3,7 +3,7 @@ URL, a change list that refuses out-of-range dates, and CSV export of a list as 
 
 from functools import partial
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
@@ -29,6 +29,19 @@ class BoundedDateChangeList(ChangeList):
             return super().get_filters(request)
         except (OverflowError, ValueError) as exc:
             raise IncorrectLookupParameters(exc) from exc
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A record no one edits from the admin (token audit, Stripe events): viewing needs only the view permission."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 def admin_view(model_admin, view, **bound):
