@@ -4,7 +4,6 @@ Each path here changes the database the way that path does and then runs the rec
 signal or service helping, so a test passes only if the level-triggered comparison catches the change.
 """
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -14,6 +13,7 @@ from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
+from tests.conftest import run_at_once
 from viewers import access, reconcile, revocation, services
 from viewers.models import Entitlement, Revocation, TokenAudit, User
 
@@ -270,25 +270,8 @@ def test_two_concurrent_runs_queue_each_revocation_once(private_channel):
     for i in range(200):
         user = User.objects.create_user(f"v{i}")
         playing(user, private_channel)
-    barrier = threading.Barrier(2)
-    counts, errors = [], []
-
-    def run():
-        from django.db import connection as thread_connection
-
-        try:
-            barrier.wait()
-            counts.append(reconcile.reconcile())
-        except Exception as exc:  # surfaced below
-            errors.append(exc)
-        finally:
-            thread_connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    counts = []
+    errors = run_at_once(2, lambda: counts.append(reconcile.reconcile()))
     assert errors == []
     assert sum(counts) == 200
     assert Revocation.objects.count() == Revocation.objects.values("viewer_id").distinct().count() == 200
