@@ -80,8 +80,7 @@ def fresh_users(count, slug, playback_url):
 def seeded_users(count, slug):
     from django.db.models import Q
 
-    from viewers.access import current_entitlement_q
-    from viewers.models import Channel, User
+    from viewers.models import Channel, User, current_entitlement_q
 
     channel = Channel.objects.get(slug=slug)
     held = channel.entitlements.filter(current_entitlement_q(_now()), user__isnull=False).values("user_id")

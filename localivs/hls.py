@@ -1,6 +1,7 @@
 """HLS playlists for the local stand-in of the Amazon IVS playback origin.
 
-Pure functions: no Django, no database, no clock (the caller passes ``now``).
+Pure functions: no Django, no database, no clock (the caller passes ``now``). The resolution levels are the
+site's ladder (``viewers/resolutions.py``, pure Python too).
 
 The media is a committed test pattern (``localivs/media/``, made by
 ``generate.sh``): for each rendition a few MPEG-TS segments of exactly
@@ -25,6 +26,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from viewers.resolutions import CLAIM_VALUES
+
 MEDIA_DIR = Path(__file__).resolve().parent / "media"
 
 #: Content-Type for .m3u8 playlists (multivariant and media).
@@ -32,8 +35,8 @@ PLAYLIST_CONTENT_TYPE = "application/vnd.apple.mpegurl"
 #: Content-Type for .ts segments.
 SEGMENT_CONTENT_TYPE = "video/mp2t"
 
-#: Values of the playback token's ``aws:maximum-resolution`` claim, lowest first.
-RESOLUTION_LEVELS: tuple[str, ...] = ("SD", "HD", "FULL_HD")
+#: Values of the playback token's ``aws:maximum-resolution`` claim, lowest first (the site's one ladder).
+RESOLUTION_LEVELS: tuple[str, ...] = CLAIM_VALUES
 
 #: Media playlists list this many segments by default (IVS-like short window).
 DEFAULT_WINDOW = 3

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_safe
 
 from localivs import hls, state
 from localivs.models import PlaybackSession
-from viewers import keys, tokens
+from viewers import keys, origins, tokens
 from viewers.models import Channel
 from viewers.tokens import TokenRejected
 
@@ -81,7 +81,7 @@ def _open_session(request, session_id, rendition_name):
         revoked = state.revoked_through(session.channel_arn, session.viewer_id)
         if revoked is not None and session.session_version <= revoked:
             return None, ivs_error("viewer_session_revoked", "This viewer's session has been revoked.")
-    if session.strict_origin and not tokens.origin_allowed(session.allowed_origins, request.headers.get("Origin")):
+    if session.strict_origin and not origins.origin_allowed(session.allowed_origins, request.headers.get("Origin")):
         return None, ivs_error("origin_not_allowed", tokens.REJECTIONS["origin"])
     try:
         rendition = hls.get_rendition(rendition_name)

@@ -13,6 +13,7 @@ from django.utils.html import format_html
 from sales import notify, services
 from sales.models import Payment, PaymentStatus, StripeEvent, TicketType
 from viewers import emails
+from viewers.admin.base import ReadOnlyAdmin
 
 
 @admin.register(TicketType)
@@ -138,18 +139,9 @@ class PaymentAdmin(admin.ModelAdmin):
 
 
 @admin.register(StripeEvent)
-class StripeEventAdmin(admin.ModelAdmin):
+class StripeEventAdmin(ReadOnlyAdmin):
     list_display = ("received_at", "type", "event_id", "created", "livemode", "payment", "outcome")
     list_filter = ("type", "livemode")
     search_fields = ("event_id", "payment__email", "payment__payment_intent_id", "payment__checkout_session_id")
     list_select_related = ("payment",)
     date_hierarchy = "received_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -78,8 +78,7 @@ class TicketType(models.Model):
         super().clean()
         if self.access_days and (self.starts_at or self.ends_at):
             raise ValidationError("Choose a fixed window or a number of days from the purchase, not both.")
-        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
-            raise ValidationError({"ends_at": "The end must be after the start."})
+        Entitlement.check_window(self.starts_at, self.ends_at)
 
     def window(self, purchased_at):
         """(starts_at, ends_at) of the entitlements one purchase at `purchased_at` gets."""

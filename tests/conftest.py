@@ -220,3 +220,30 @@ def finals(db):
     return Channel.objects.create(
         name="Finals", slug="finals", arn=FINALS_ARN, playback_url=playback_url_for(FINALS_ARN)
     )
+
+
+def run_at_once(count, action, timeout=60) -> list:
+    """Run `action` in `count` threads released together (real concurrency, each with its own database
+    connection). Returns the exceptions they raised."""
+    import threading
+
+    from django.db import connection as thread_connection
+
+    barrier = threading.Barrier(count)
+    errors = []
+
+    def run():
+        try:
+            barrier.wait()
+            action()
+        except Exception as exc:  # returned to the test
+            errors.append(exc)
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    return errors

@@ -1,19 +1,20 @@
 """decide()'s named SQL (viewers/access.py DECISION_SQL) returns exactly the rows the ORM's definition does.
 
-The ORM definition here is the rule in plain queryset terms: the channel's entitlements held by the user directly
-or through a group, each marked current at `now`. It runs on whichever database the suite runs on (SQLite by
-default, PostgreSQL under `make test-postgres`), so both backends are checked.
+The ORM definition here is the rule in the project's queryset terms (EntitlementQuerySet.held_by and the current
+rule): the channel's entitlements held by the user directly or through a group, each marked current at `now`.
+It runs on whichever database the suite runs on (SQLite by default, PostgreSQL under `make test-postgres`), so
+both backends are checked.
 """
 
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group
-from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.db.models import BooleanField, ExpressionWrapper
 
 from tests.conftest import HIDDEN_ARN, _user, playback_url_for
 from viewers import access
-from viewers.models import Channel, Entitlement
+from viewers.models import Channel, Entitlement, current_entitlement_q
 
 pytestmark = pytest.mark.django_db
 
@@ -21,9 +22,8 @@ FIELDS = ("is_current", "revoked_at", "starts_at", "ends_at", "max_resolution")
 
 
 def orm_rows(user, channel, now):
-    current = Q(pk__in=Entitlement.objects.current(now).values("pk"))
-    held = Entitlement.objects.filter(channel=channel).filter(Q(user=user) | Q(group__in=user.groups.all()))
-    rows = held.annotate(is_current=ExpressionWrapper(current, output_field=BooleanField())).values(*FIELDS)
+    current = ExpressionWrapper(current_entitlement_q(now), output_field=BooleanField())
+    rows = Entitlement.objects.filter(channel=channel).annotate(is_current=current).values(*FIELDS).held_by(user)
     return sorted((tuple(row[f] for f in FIELDS) for row in rows), key=repr)
 
 

@@ -14,7 +14,7 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from viewers import imports, tokens
-from viewers.admin_views import KEY_STEPS
+from viewers.admin.keys import KEY_STEPS
 from viewers.models import EntitlementImport, PlaybackKey, Revocation, TokenAudit, User
 
 HEADER = "email,channel,starts_at,ends_at,max_resolution,note\n"

@@ -100,7 +100,7 @@ class TestThePreview:
         assert errors == {
             3: ["unknown channel 'nope'"],
             4: [f"bad date in starts_at: 'yesterday'. {imports.DATE_HELP}"],
-            5: ["ends_at is not after starts_at"],
+            5: ["ends_at: The end must be after the start."],
             6: ["duplicate of line 2"],
             7: ["email 'not-an-email' is not an email address"],
             8: ["no user has the email nobody@example.com (choose “invite missing users” to create one)"],

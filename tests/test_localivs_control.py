@@ -6,6 +6,7 @@ errors the modeled status, the x-amzn-ErrorType header and a message.
 """
 
 import json
+from datetime import timedelta
 
 import boto3
 import pytest
@@ -306,3 +307,41 @@ class TestTheSitesDelivery:
         assert (report.delivered, report.pending, report.failed) == (viewers, 0, 0)
         for variant in variants:
             assert refusal(client.get(variant))["error_code"] == "viewer_session_revoked"
+
+
+class TestKeysInTwoRegions:
+    """The site's own key rotation (viewers/keyrotation.py) across two regions, through boto3 and the local
+    origin's IVS API, as a two-region demo runs it: imported where channels are, deleted from both on retire."""
+
+    @pytest.fixture
+    def site_points_at_it(self, live_server, settings, monkeypatch, tmp_path):
+        settings.AWS_REGION = "us-west-2"
+        settings.AWS_ENDPOINT_URL_IVS = live_server.url + "/ivs"
+        for name, value in [("AWS_ACCESS_KEY_ID", "local"), ("AWS_SECRET_ACCESS_KEY", "local")]:
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+        aws._client.cache_clear()
+        yield
+        for region in ("us-west-2", "eu-west-1"):
+            aws.ivs_client(region).close()
+        aws._client.cache_clear()
+
+    def test_a_key_is_imported_into_both_regions_and_retired_from_both(
+        self, site_points_at_it, channel, finals, ivs_in, settings
+    ):
+        from viewers import keyrotation
+        from viewers.models import PlaybackKey
+
+        key = PlaybackKey(name="rotation-two", public_key_pem=public_pem())
+        key.full_clean()
+        key.save()
+        assert sorted(keyrotation.import_into_ivs(key)) == ["eu-west-1", "us-west-2"]
+        recorded = dict(key.regions.values_list("region", "arn"))
+        for region in ("us-west-2", "eu-west-1"):
+            pairs = ivs_in(region).list_playback_key_pairs()["keyPairs"]
+            assert [pair["arn"] for pair in pairs] == [recorded[region]]
+
+        settings.IVS_TOKEN_TTL_SECONDS = 0
+        note = keyrotation.retire(key, now=key.created_at + timedelta(hours=1))
+        assert "eu-west-1" in note and "us-west-2" in note
+        assert not PlaybackKeyPair.objects.exists()

@@ -4,7 +4,6 @@ Each path here changes the database the way that path does and then runs the rec
 signal or service helping, so a test passes only if the level-triggered comparison catches the change.
 """
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -14,7 +13,8 @@ from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from viewers import access, reconcile, revocation
+from tests.conftest import run_at_once
+from viewers import access, reconcile, revocation, services
 from viewers.models import Entitlement, Revocation, TokenAudit, User
 
 pytestmark = pytest.mark.django_db
@@ -138,15 +138,33 @@ class TestResolution:
         assert ended_by_reconcile(session)
 
 
-def test_it_agrees_with_decide_for_every_fixture_person(alice, bob, carol, dave, erin, frank, ivan, private_channel):
-    sessions = {}
-    for person in (alice, bob, carol, dave, erin, frank, ivan):
-        decision = access.decide(person, private_channel)
-        sessions[person.username] = (decision.allowed, playing(person, private_channel, resolution="SD"))
+PEOPLE = ("alice", "bob", "carol", "dave", "erin", "frank", "ivan", "sam", "admin_user")
+CHANNELS = ("private_channel", "public_channel", "hidden_channel", "finals")
+
+
+def test_decide_users_who_may_watch_and_the_reconciler_agree_for_every_fixture_person_and_channel(request, subscribers):
+    """The rule's three forms: one viewer and channel (decide), a set of viewers (users_who_may_watch) and every
+    open session (the reconciler). Bob also gets Finals through his group, and Alice Finals directly, but ended."""
+    people = [request.getfixturevalue(name) for name in PEOPLE]
+    channels = [request.getfixturevalue(name) for name in CHANNELS]
+    finals = channels[-1]
+    Entitlement.objects.create(group=subscribers, channel=finals, max_resolution="SD")
+    Entitlement.objects.create(user=people[0], channel=finals, ends_at=timezone.now() - timedelta(minutes=1))
+    expected, sessions = {}, {}
+    for channel in channels:
+        may_watch = access.users_who_may_watch(channel, [person.pk for person in people])
+        for person in people:
+            decision = access.decide(person, channel)
+            assert (person.pk in may_watch) == decision.allowed, (person.username, channel.slug)
+            # The session the player page would have started: at the decided resolution, or SD for a refusal.
+            resolution = (decision.max_resolution or "") if decision.allowed else "SD"
+            sessions[person.username, channel.slug] = playing(person, channel, resolution=resolution)
+            expected[person.username, channel.slug] = decision.allowed or not channel.is_private
+    assert any(expected.values()) and not all(expected.values())
     reconcile.reconcile()
-    for username, (allowed, session) in sessions.items():
+    for key, session in sessions.items():
         session.refresh_from_db()
-        assert (session.ended_at is None) == allowed, username
+        assert (session.ended_at is None) == expected[key], key
 
 
 class TestIdempotence:
@@ -181,7 +199,7 @@ class TestTheWorker:
     def test_a_request_only_writes_rows_and_the_worker_delivers(self, client, alice, private_channel, worker):
         # A withdrawal in a request makes no IVS call and no revocation yet: only a task row for the worker.
         playing(alice, private_channel)
-        Entitlement.objects.get(user=alice).delete()
+        services.entitlements_delete(entitlements=Entitlement.objects.filter(user=alice))
         assert not Revocation.objects.exists()
         assert DBTaskResult.objects.ready().filter(task_path=reconcile.reconcile_periodically.module_path).exists()
         worker()
@@ -252,25 +270,8 @@ def test_two_concurrent_runs_queue_each_revocation_once(private_channel):
     for i in range(200):
         user = User.objects.create_user(f"v{i}")
         playing(user, private_channel)
-    barrier = threading.Barrier(2)
-    counts, errors = [], []
-
-    def run():
-        from django.db import connection as thread_connection
-
-        try:
-            barrier.wait()
-            counts.append(reconcile.reconcile())
-        except Exception as exc:  # surfaced below
-            errors.append(exc)
-        finally:
-            thread_connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    counts = []
+    errors = run_at_once(2, lambda: counts.append(reconcile.reconcile()))
     assert errors == []
     assert sum(counts) == 200
     assert Revocation.objects.count() == Revocation.objects.values("viewer_id").distinct().count() == 200

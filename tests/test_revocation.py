@@ -1,7 +1,5 @@
 """Withdrawing access stops playback already running: the exact IVS calls, and nothing lost on failure."""
 
-import threading
-
 import boto3
 import pytest
 from botocore.exceptions import EndpointConnectionError
@@ -9,7 +7,7 @@ from botocore.stub import Stubber
 from django.core.management import call_command
 from django.db import connection
 
-from tests.conftest import PRIVATE_ARN
+from tests.conftest import PRIVATE_ARN, run_at_once
 from viewers import playback, revocation, services
 from viewers.access import AccessDecision
 from viewers.models import Entitlement, Revocation, TokenAudit, User
@@ -291,25 +289,9 @@ def test_concurrent_screens_cannot_both_pass_the_limit(alice, private_channel, r
     private_channel.max_devices = 1
     private_channel.save()
     decision = AccessDecision(True, "entitled", "")
-    barrier = threading.Barrier(8)
-    errors = []
-
-    def start_screen():
-        from django.db import connection as thread_connection
-
-        try:
-            barrier.wait()
-            playback.issue(user=alice, channel=private_channel, decision=decision, request=rf.get("/"))
-        except Exception as exc:  # surfaced below
-            errors.append(exc)
-        finally:
-            thread_connection.close()
-
-    threads = [threading.Thread(target=start_screen) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    errors = run_at_once(
+        8, lambda: playback.issue(user=alice, channel=private_channel, decision=decision, request=rf.get("/"))
+    )
     assert errors == []
     assert TokenAudit.objects.count() == 8
     assert TokenAudit.objects.filter(ended_at__isnull=True).count() == 1

@@ -247,6 +247,12 @@ def test_it_rejects_malformed_tokens(key, garbage):
     assert rejection(garbage, key) in {"malformed", "algorithm", "signature"}
 
 
+def test_it_rejects_an_allow_origin_claim_that_is_not_a_string(key):
+    # Found by tests/test_fuzz.py: `true` there used to raise AttributeError instead of a rejection.
+    token = jwt.encode({"aws:channel-arn": ARN, "exp": NOW + 60, "aws:access-control-allow-origin": True}, key, "ES384")
+    assert rejection(token, key, origin="https://example.com") == "malformed"
+
+
 def test_it_rejects_a_token_without_exp(key):
     token = jwt.encode({"aws:channel-arn": ARN}, key, algorithm="ES384")
     assert rejection(token, key) == "exp_missing"

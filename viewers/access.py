@@ -1,10 +1,13 @@
-"""The access rule: who may watch which channel, and when. The only place it is written down.
+"""The access rule: who may watch which channel, and when. The only place it is decided.
 
 A user may watch a private channel only if the user is active and holds an
 entitlement, directly or through a group, that is not revoked and whose window
 contains now. Public channels are open to everyone. Staff get nothing implicitly.
 A channel's country rules come first, for every viewer, when the caller gives a
 country (viewers/geo.py finds it); without one there is no country check.
+
+Its parts are query rules on EntitlementQuerySet (viewers/models/entitlements.py: current, held_by, holders),
+which the reconciler, the admin and the activity page use too; the resolution ladder is viewers/resolutions.py.
 """
 
 import functools
@@ -12,39 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connections, router
-from django.db.models import Q
 from django.utils import timezone
 
-# Most generous last. An empty max_resolution means no limit at all.
-_GENEROSITY = {"SD": 1, "HD": 2, "FULL_HD": 3, "": 4}
-
-
-def current_entitlement_q(now: datetime) -> Q:
-    """An entitlement that is in force at `now`."""
-    return (
-        Q(revoked_at__isnull=True)
-        & (Q(starts_at__isnull=True) | Q(starts_at__lte=now))
-        & (Q(ends_at__isnull=True) | Q(ends_at__gt=now))
-    )
-
-
-def _held_by(user, entitlements):
-    """Of `entitlements` (a filtered values() queryset), those the user holds directly or through a group.
-
-    A UNION ALL of two lookups rather than one "user = X OR group IN (…)": PostgreSQL serves each half
-    from its (user, channel) or (group, channel) index, but the OR makes it read every entitlement of
-    the channel, or of the site (docs/EXPLAIN.md).
-    """
-    return entitlements.filter(user=user).union(entitlements.filter(group__in=user.groups.all()), all=True)
-
-
-def watchable_channel_ids(user, now: datetime | None = None):
-    """A subquery of the private channel ids the user may watch now."""
-    from viewers.models import Entitlement
-
-    if not user.is_authenticated or not user.is_active:
-        return Entitlement.objects.none().values("channel_id")
-    return _held_by(user, Entitlement.objects.current(now).values("channel_id"))
+from viewers import geo, resolutions
+from viewers.models import Entitlement, User
 
 
 @dataclass(frozen=True)
@@ -87,16 +61,16 @@ def decide(user, channel, now: datetime | None = None, country: str | None = Non
     rows = _decision_rows(user.pk, channel.pk, now)
     current = [row for row in rows if row["is_current"]]
     if current:
-        best = max((row["max_resolution"] for row in current), key=_GENEROSITY.__getitem__)
+        best = resolutions.most_generous(row["max_resolution"] for row in current)
         return AccessDecision(True, "entitled", "You have access.", max_resolution=best or None)
     return _explain_denial(rows, now)
 
 
 # decide()'s one query, written once as SQL: the entitlements a user holds on a channel, directly or through a
-# group, each marked current or not. A UNION ALL of two lookups for the reason _held_by() gives. Named SQL rather
-# than the ORM because building and compiling the equivalent queryset (a union with an annotation) cost about
-# 1 ms of CPU per player page, several times what the database takes to run it. tests/test_access_query.py checks
-# that it returns the same rows as the ORM's definition, on SQLite and on PostgreSQL.
+# group (EntitlementQuerySet.held_by's UNION ALL, for the reason it gives), each marked current or not. Named SQL
+# rather than the ORM because building and compiling the equivalent queryset (a union with an annotation) cost
+# about 1 ms of CPU per player page, several times what the database takes to run it. tests/test_access_query.py
+# checks that it returns the same rows as the ORM's definition, on SQLite and on PostgreSQL.
 DECISION_SQL = """
 SELECT id, revoked_at, starts_at, ends_at, max_resolution,
        (revoked_at IS NULL AND (starts_at IS NULL OR starts_at <= %s) AND (ends_at IS NULL OR ends_at > %s))
@@ -113,14 +87,10 @@ FROM (
 
 @functools.cache
 def _decision_sql() -> str:
-    from viewers.models import Entitlement, User
-
     return DECISION_SQL.format(entitlement=Entitlement._meta.db_table, user_groups=User.groups.through._meta.db_table)
 
 
 def _decision_rows(user_id: int, channel_id: int, now: datetime) -> list[dict]:
-    from viewers.models import Entitlement
-
     # raw() maps the columns onto Entitlement's fields with the backend's converters (SQLite's text dates).
     when = Entitlement._meta.get_field("starts_at").get_db_prep_value(now, connections[router.db_for_read(Entitlement)])
     held = Entitlement.objects.raw(_decision_sql(), [when, when, channel_id, user_id, channel_id, user_id])
@@ -148,9 +118,7 @@ def entitlement_state(revoked_at, starts_at, ends_at, now: datetime) -> str:
 
 
 def _country_denial(country: str) -> AccessDecision:
-    from viewers.geo import country_name
-
-    where = f"your country ({country_name(country)})" if country else "your country"
+    where = f"your country ({geo.country_name(country)})" if country else "your country"
     message = f"This channel is not available in {where}."
     return AccessDecision(False, "country", message, country=country)
 
@@ -175,13 +143,8 @@ def users_who_may_watch(channel, user_ids, now: datetime | None = None) -> set[i
 
     It makes no country check, like decide() without a country: a session that started where the channel is
     available keeps running."""
-    from viewers.models import Entitlement, User
-
     user_ids = set(user_ids)
     if not channel.is_private:
         return user_ids
-    current = Entitlement.objects.filter(channel=channel).filter(current_entitlement_q(now or timezone.now()))
-    entitled = Q(pk__in=current.values("user_id")) | Q(groups__in=current.values("group_id"))
-    return set(
-        User.objects.filter(pk__in=user_ids, is_active=True).filter(entitled).values_list("pk", flat=True).distinct()
-    )
+    holders = Entitlement.objects.filter(channel=channel).current(now).holders()
+    return set(holders.filter(pk__in=user_ids, is_active=True).values_list("pk", flat=True))

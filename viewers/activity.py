@@ -15,8 +15,8 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from viewers import geo
-from viewers.access import current_entitlement_q
-from viewers.models import Entitlement, TokenAudit, User
+from viewers.models import Entitlement, TokenAudit
+from viewers.models.entitlements import current_entitlement_q, ended_entitlement_q, upcoming_entitlement_q
 
 HOURS = 48
 TOP_VIEWERS = 15
@@ -80,25 +80,17 @@ def top_viewers(channel, now: datetime, limit: int = TOP_VIEWERS) -> list[dict]:
 
 
 def entitlement_counts(channel, now: datetime) -> dict:
+    entitlements = Entitlement.objects.filter(channel=channel)
     current = current_entitlement_q(now)
-    live = Q(revoked_at__isnull=True)
-    counts = Entitlement.objects.filter(channel=channel).aggregate(
+    # One aggregate: each count filtered by the same rule as the queryset method of that name.
+    counts = entitlements.aggregate(
         current_users=Count("pk", filter=current & Q(user__isnull=False)),
         current_groups=Count("pk", filter=current & Q(group__isnull=False)),
-        upcoming=Count("pk", filter=live & Q(starts_at__gt=now)),
-        ended=Count("pk", filter=live & Q(ends_at__lte=now)),
-        revoked=Count("pk", filter=~live),
+        upcoming=Count("pk", filter=upcoming_entitlement_q(now)),
+        ended=Count("pk", filter=ended_entitlement_q(now)),
+        revoked=Count("pk", filter=Q(revoked_at__isnull=False)),
     )
-    in_force = Entitlement.objects.filter(channel=channel).current(now)
-    counts["viewers_now"] = (
-        User.objects.filter(is_active=True)
-        .filter(
-            Q(pk__in=in_force.filter(user__isnull=False).values("user_id"))
-            | Q(groups__in=in_force.filter(group__isnull=False).values("group_id"))
-        )
-        .distinct()
-        .count()
-    )
+    counts["viewers_now"] = entitlements.current(now).holders().filter(is_active=True).count()
     return counts
 
 

@@ -7,7 +7,7 @@ from django.core import checks
 from django.core.cache import cache
 from django.db import DatabaseError
 
-from viewers import client, keys, tokens
+from viewers import client, keys, origins, tokens
 
 
 @checks.register("ivs")
@@ -62,7 +62,7 @@ def check_token_policy(app_configs=None, **kwargs):
         )
     for origin in settings.IVS_ALLOWED_ORIGINS:
         try:
-            tokens.validate_origin(origin)
+            origins.validate_origin(origin)
         except ValueError as exc:
             errors.append(checks.Error(f"IVS_ALLOWED_ORIGINS: {exc}.", id="ivs.E012"))
     if settings.IVS_STRICT_ORIGIN_ENFORCEMENT:

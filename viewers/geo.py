@@ -24,6 +24,7 @@ from django.utils import timezone
 from django_countries import countries
 
 from viewers.client import client_ip
+from viewers.models import Channel, CountryDenial
 
 logger = logging.getLogger(__name__)
 
@@ -83,8 +84,6 @@ def count_denial(channel, decision) -> None:
     """Count a refusal by the channel's country rule (other refusals are not counted here).
 
     One UPDATE of the day's row in the common case; the first refusal of the day for a country inserts it."""
-    from viewers.models import CountryDenial
-
     if decision.reason != "country":
         return
     key = {"channel": channel, "day": timezone.localdate(), "country": decision.country or UNKNOWN}
@@ -99,8 +98,6 @@ def count_denial(channel, decision) -> None:
 
 def denials_since(channel, day) -> list[dict]:
     """[{"country", "name", "count"}], most refused first, counted from `day` on (the activity page)."""
-    from viewers.models import CountryDenial
-
     rows = (
         CountryDenial.objects.filter(channel=channel, day__gte=day)
         .values("country")
@@ -116,8 +113,6 @@ def country_name(code: str) -> str:
 
 def unsourced_rule_messages() -> list[str]:
     """Channels with country rules while the site has no way to tell a viewer's country."""
-    from viewers.models import Channel
-
     if source_configured():
         return []
     ruled = Channel.objects.exclude(allowed_countries="", blocked_countries="").order_by("name")

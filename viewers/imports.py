@@ -4,68 +4,40 @@ The same two steps serve the admin page (preview, then confirm) and `manage.py i
 `plan_import()` reads and checks without writing; `import_entitlements()` plans again inside one transaction
 and writes only if no row has an error, so a file is imported whole or not at all. A row that matches a live
 entitlement exactly (user, channel, start, end, resolution) is left alone, so the same file twice changes nothing.
+Reading the file itself (encoding, header, raw values) is viewers/csvfile.py; writing is viewers.services.
 """
 
-import csv
-import io
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models.functions import Lower
-from django.utils import timezone
 
-from viewers import validators
-from viewers.models import Channel, Entitlement, Invitation, Resolution, User
+from viewers import services
+from viewers.csvfile import COLUMNS, DATE_HELP, MAX_FILE_BYTES, ImportFileError, Row, decode, read_rows
+from viewers.models import Channel, Entitlement, Invitation, User
 
-COLUMNS = ("email", "channel", "starts_at", "ends_at", "max_resolution", "note")
-# Header spellings people actually use, folded onto the column names above.
-_ALIASES = {
-    "e-mail": "email",
-    "channel slug": "channel",
-    "channel_slug": "channel",
-    "slug": "channel",
-    "starts at": "starts_at",
-    "start": "starts_at",
-    "ends at": "ends_at",
-    "end": "ends_at",
-    "max resolution": "max_resolution",
-    "resolution": "max_resolution",
-}
-# 50,000 rows are about 5 MB; anything much bigger is a mistake or an attack, and is refused before parsing.
-MAX_FILE_BYTES = 10 * 1024 * 1024
-MAX_ROWS = 100_000
+# The file-reading names (viewers/csvfile.py) are part of this module's interface for the admin and the command.
+__all__ = [
+    "COLUMNS",
+    "DATE_HELP",
+    "MAX_FILE_BYTES",
+    "ImportFileError",
+    "ImportRefused",
+    "decode",
+    "import_entitlements",
+    "plan_import",
+    "read_rows",
+]
+
 _NOTE_MAX = Entitlement._meta.get_field("note").max_length
 _USERNAME_MAX = User._meta.get_field("username").max_length
 _CHUNK = 500  # ids per IN (...) query: well under SQLite's variable limit
-_RESOLUTIONS = {value.replace("_", ""): value for value in Resolution.values}
-DATE_HELP = "Dates look like 2026-03-01 or 2026-03-01T18:00 (site time zone) or 2026-03-01T18:00+01:00."
 
 Progress = Callable[[str, int, int], None]
-
-
-class ImportFileError(ValueError):
-    """The file as a whole cannot be read; the message says what is wrong and how to fix it."""
-
-
-@dataclass
-class Row:
-    line: int  # 1-based line in the file, header included, as a spreadsheet numbers it
-    email: str
-    channel: str
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
-    max_resolution: str = ""
-    note: str = ""
-    errors: list[str] = field(default_factory=list)
-    status: str = ""  # "new", "unchanged" or "error"
-    user_id: int | None = None
-    channel_id: int | None = None
-    invite: bool = False  # the user does not exist yet and will be created as an invitation
 
 
 @dataclass
@@ -105,99 +77,6 @@ class ImportRefused(Exception):
     def __init__(self, plan: Plan):
         super().__init__(f"{len(plan.errors)} row(s) have errors; nothing was imported.")
         self.plan = plan
-
-
-# --- Reading the file --------------------------------------------------------
-
-
-def decode(data: bytes) -> str:
-    """The file's text. Refuses oversized, binary and non-UTF-8 files with a message saying what to do."""
-    if len(data) > MAX_FILE_BYTES:
-        raise ImportFileError(
-            f"The file is {len(data) / 1024 / 1024:.1f} MB; the limit is {MAX_FILE_BYTES // 1024 // 1024} MB. "
-            "Split it into smaller files."
-        )
-    if not data.strip():
-        raise ImportFileError("The file is empty.")
-    if b"\x00" in data[:65536]:
-        raise ImportFileError("This is not a CSV text file (it contains binary data). Export the sheet as CSV.")
-    try:
-        return data.decode("utf-8-sig")  # Excel's "CSV UTF-8" starts with a byte-order mark
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ImportFileError(
-            f"The file is not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}). "
-            "Save it as “CSV UTF-8” and upload it again."
-        ) from None
-
-
-def read_rows(text: str) -> list[Row]:
-    """Rows with their raw values. Checks the header; the values are checked by plan_import()."""
-    if "\x00" in text:
-        # Past decode()'s first 64 KB, or text that did not come through it: PostgreSQL refuses NUL in any query
-        # or text column, so it must never reach one.
-        raise ImportFileError("This is not a CSV text file (it contains a NUL character). Export the sheet as CSV.")
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader, None)
-        if header is None:
-            raise ImportFileError("The file is empty.")
-        names = [_ALIASES.get(name.strip().lower(), name.strip().lower()) for name in header]
-        missing = [column for column in COLUMNS if column not in names]
-        if missing:
-            raise ImportFileError(
-                f"Missing column(s): {', '.join(missing)}. The first line must name the columns: {','.join(COLUMNS)}."
-            )
-        duplicated = sorted({name for name in names if name in COLUMNS and names.count(name) > 1})
-        if duplicated:
-            raise ImportFileError(f"Column(s) named twice: {', '.join(duplicated)}.")
-        index = {column: names.index(column) for column in COLUMNS}
-        rows = []
-        for values in reader:
-            if not any(value.strip() for value in values):
-                continue  # blank lines, common at the end of exported sheets
-            if len(rows) >= MAX_ROWS:
-                raise ImportFileError(f"The file has more than {MAX_ROWS:,} rows. Split it into smaller files.")
-            get = {column: (values[i].strip() if i < len(values) else "") for column, i in index.items()}
-            row = Row(line=reader.line_num, email=get["email"], channel=get["channel"], note=get["note"])
-            row.starts_at = _parse_when(get["starts_at"], "starts_at", row)
-            row.ends_at = _parse_when(get["ends_at"], "ends_at", row)
-            row.max_resolution = _parse_resolution(get["max_resolution"], row)
-            if len(values) > len(header):
-                row.errors.append(f"{len(values)} values but the header names {len(header)} columns")
-            rows.append(row)
-    except csv.Error as exc:
-        raise ImportFileError(f"Line {reader.line_num} is not valid CSV: {exc}.") from None
-    if not rows:
-        raise ImportFileError("The file has a header but no rows.")
-    return rows
-
-
-def _parse_when(value: str, column: str, row: Row) -> datetime | None:
-    if not value:
-        return None
-    try:
-        when = datetime.fromisoformat(value)
-    except ValueError:
-        row.errors.append(f"bad date in {column}: {value[:40]!r}. {DATE_HELP}")
-        return None
-    when = timezone.make_aware(when) if timezone.is_naive(when) else when
-    try:
-        validators.validate_date_in_range(when)
-    except ValidationError:
-        row.errors.append(f"{column} {value[:40]!r} is out of range: {validators.DATE_RANGE}")
-        return None
-    return when
-
-
-def _parse_resolution(value: str, row: Row) -> str:
-    key = value.upper().replace("_", "").replace(" ", "").replace("-", "")
-    if key in ("", "ANY", "NONE"):
-        return ""
-    if key not in _RESOLUTIONS:
-        row.errors.append(f"max_resolution {value[:20]!r} is not one of SD, HD, FULL_HD (or empty for no limit)")
-        return ""
-    return _RESOLUTIONS[key]
 
 
 # --- Checking the rows against the database ---------------------------------
@@ -269,8 +148,10 @@ def _check_values(row: Row, channels: dict) -> None:
         row.errors.append(f"unknown channel {row.channel[:60]!r}")
     else:
         row.channel_id = channels[row.channel]
-    if row.starts_at and row.ends_at and row.ends_at <= row.starts_at:
-        row.errors.append("ends_at is not after starts_at")
+    try:
+        Entitlement.check_window(row.starts_at, row.ends_at)
+    except ValidationError as exc:
+        row.errors.append(f"ends_at: {exc.messages[0]}")
     if len(row.note) > _NOTE_MAX:
         row.errors.append(f"note is longer than {_NOTE_MAX} characters")
 
@@ -322,9 +203,9 @@ def import_entitlements(text: str, *, create_users: bool, granted_by=None, progr
         invited = _create_invited_users(plan.emails_to_invite, granted_by)
         total = len(new_rows)
         _report(progress, "writing", 0, total)
-        batch = []
-        for done, row in enumerate(new_rows, 1):
-            batch.append(
+        for start in range(0, total, services.BULK_BATCH):
+            batch = new_rows[start : start + services.BULK_BATCH]
+            entitlements = [
                 Entitlement(
                     user_id=row.user_id or invited[row.email],
                     channel_id=row.channel_id,
@@ -332,13 +213,11 @@ def import_entitlements(text: str, *, create_users: bool, granted_by=None, progr
                     ends_at=row.ends_at,
                     max_resolution=row.max_resolution,
                     note=row.note,
-                    created_by=granted_by,
                 )
-            )
-            if len(batch) == 1000 or done == total:
-                Entitlement.objects.bulk_create(batch)
-                batch = []
-                _report(progress, "writing", done, total)
+                for row in batch
+            ]
+            services.entitlements_grant_bulk(entitlements, granted_by=granted_by)
+            _report(progress, "writing", start + len(batch), total)
     return {**plan.counts(), "invited_user_ids": sorted(invited.values())}
 
 

@@ -21,23 +21,18 @@ from django.utils import timezone
 from django_tasks import TaskResultStatus, task
 from django_tasks_db.models import DBTaskResult
 
+from viewers import resolutions
 from viewers.models import Entitlement, SessionEnd
 from viewers.revocation import deliver_soon, due_revocations, end_and_queue, open_sessions
-from viewers.tokens import RESOLUTIONS
 
-# Least generous first; "" (no limit) is the most generous of all.
-LADDER = (*RESOLUTIONS, "")
-
-
-def _as_generous_as(level: str) -> list[str]:
-    """The entitlement resolutions that allow at least `level`."""
-    return list(LADDER[LADDER.index(level) :])
+LADDER = resolutions.LADDER  # least generous first; "" (no limit) is the most generous of all
 
 
 def _covers_session_resolution() -> Q:
     """An entitlement allows at least the resolution the outer session's token was minted for."""
     return Q(
-        *[Q(session_resolution=level, max_resolution__in=_as_generous_as(level)) for level in LADDER], _connector=Q.OR
+        *[Q(session_resolution=level, max_resolution__in=resolutions.at_least(level)) for level in LADDER],
+        _connector=Q.OR,
     )
 
 
@@ -54,8 +49,7 @@ def sessions_without_access(now):
         .annotate(session_resolution=ExpressionWrapper(OuterRef("max_resolution"), output_field=CharField()))
         .filter(_covers_session_resolution())
     )
-    held_directly = covering.filter(user_id=OuterRef("user_id"))
-    held_through_group = covering.filter(group__user=OuterRef("user_id"))
+    held_directly, held_through_group = covering.held_by_outer_user("user_id")
     return (
         open_sessions(now)
         .filter(channel__is_private=True)

@@ -1,10 +1,19 @@
-"""Writes that the admin, the CLI and the views share."""
+"""Every write to entitlements: the admin (add and change forms, deletes, bulk actions, group grant, CSV import),
+the CLI, the Stripe grants (sales/) and the views call these, and nothing else writes entitlements.
+
+A write that may withdraw access (revoke, end, narrow, move, delete) asks the worker for an early reconciliation
+(reconcile_soon), which stops the sessions it withdrew within a second or two. The guarantee behind them is the
+periodic reconciliation (viewers/reconcile.py), which catches any write that bypassed them too. Grants withdraw
+nothing, so they ask for nothing.
+"""
 
 from django.db import transaction
 from django.utils import timezone
 
 from viewers.models import Entitlement
 from viewers.reconcile import reconcile_soon
+
+BULK_BATCH = 1000
 
 
 def entitlement_grant(
@@ -18,11 +27,49 @@ def entitlement_grant(
         ends_at=ends_at,
         max_resolution=max_resolution or "",
         note=note,
-        created_by=granted_by,
     )
+    return entitlement_add(entitlement=entitlement, granted_by=granted_by)
+
+
+def entitlement_add(*, entitlement: Entitlement, granted_by=None) -> Entitlement:
+    """Save a new entitlement built elsewhere (the admin's add form), checked as every grant is."""
+    entitlement.created_by = granted_by
     entitlement.full_clean()
     entitlement.save()
     return entitlement
+
+
+def entitlements_grant_bulk(entitlements: list[Entitlement], *, granted_by=None) -> int:
+    """Save many new entitlements in batched INSERTs (the CSV import: 50,000 rows must not be 50,000 queries).
+
+    The caller has checked every row already (imports.plan_import applies the model's rules, end after start
+    included); the database constraints back that up. Call it inside the caller's transaction."""
+    for entitlement in entitlements:
+        entitlement.created_by = granted_by
+    Entitlement.objects.bulk_create(entitlements, batch_size=BULK_BATCH)
+    return len(entitlements)
+
+
+@transaction.atomic
+def entitlement_update(*, entitlement: Entitlement, fields) -> Entitlement:
+    """Save the admin's change form: `fields` are the ones it changed. A change may withdraw access (an end moved
+    earlier, a lower resolution, another holder or channel), so it asks for an early reconciliation."""
+    entitlement.full_clean()
+    if fields:
+        entitlement.save(update_fields=list(fields))
+        reconcile_soon()
+    return entitlement
+
+
+@transaction.atomic
+def entitlements_delete(*, entitlements) -> int:
+    """Delete entitlements (the admin's delete page and "delete selected"). Revoking keeps the record; this
+    does not."""
+    _, per_model = entitlements.delete()
+    count = per_model.get(Entitlement._meta.label, 0)
+    if count:
+        reconcile_soon()
+    return count
 
 
 @transaction.atomic
@@ -55,10 +102,8 @@ def entitlements_extend(*, entitlements, until) -> int:
 def entitlements_end_now(*, entitlements, now=None) -> int:
     """End the entitlements that are in force now, as if their window closed now. Upcoming,
     ended and revoked ones are left alone (an upcoming one cannot end before it starts: revoke it)."""
-    from viewers.access import current_entitlement_q
-
     now = now or timezone.now()
-    affected = list(entitlements.filter(current_entitlement_q(now)).values_list("pk", flat=True))
+    affected = list(entitlements.current(now).values_list("pk", flat=True))
     count = Entitlement.objects.filter(pk__in=affected).update(ends_at=now)
     if count:
         reconcile_soon()

@@ -1,21 +1,17 @@
-"""Early reconciliation after the write paths Django's models and auth own.
+"""Early reconciliation after the writes Django's auth owns: group membership, a group deleted, a user
+deactivated or deleted. Entitlement writes ask for it themselves (viewers/services.py).
 
 The guarantee that withdrawn access stops playback is viewers.reconcile, run by the worker every
 IVS_RECONCILE_SECONDS whatever changed. These receivers only ask for a run now, so the common admin
 edits take effect within a second or two instead of a period. Each writes one task row at most.
 """
 
-from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
+from django.contrib.auth.models import Group
+from django.db.models.signals import m2m_changed, post_save, pre_delete
 from django.dispatch import receiver
 
-from viewers.models import Entitlement, User
+from viewers.models import User
 from viewers.reconcile import reconcile_soon
-
-
-@receiver(post_save, sender=Entitlement)
-@receiver(post_delete, sender=Entitlement)
-def entitlement_changed(sender, instance, **kwargs):
-    reconcile_soon()
 
 
 @receiver(post_save, sender=User)
@@ -27,6 +23,12 @@ def user_saved(sender, instance, created, **kwargs):
 @receiver(pre_delete, sender=User)
 def user_deleted(sender, instance, **kwargs):
     # Its sessions keep their viewer id (the audit row's user becomes NULL), and no rule lets NULL watch.
+    reconcile_soon()
+
+
+@receiver(pre_delete, sender=Group)
+def group_deleted(sender, instance, **kwargs):
+    # Its entitlements go with it (CASCADE), and so does its members' access.
     reconcile_soon()
 
 

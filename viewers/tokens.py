@@ -1,12 +1,11 @@
 """IVS playback tokens: minting (the site's side) and verification (IVS's side).
 
-Pure functions over key objects and plain values: no settings, no database.
+Pure functions over key objects and plain values: no settings, no database (origins: viewers/origins.py).
 Callers load keys once per process (viewers.keys) and inject any state that
 verification needs (spent single-use ids, revoked viewer sessions) as callables.
 """
 
 import hashlib
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -15,6 +14,8 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from viewers import origins, resolutions
+
 ALGORITHM = "ES384"
 CURVE = ec.SECP384R1
 # IVS refuses tokens that live longer than this once they carry a viewer id or a single-use id.
@@ -22,7 +23,7 @@ MAX_TTL_WITH_SESSION_CLAIMS = 600
 # With strict origin enforcement IVS accepts at most this many origins.
 MAX_STRICT_ORIGINS = 5
 MAX_VIEWER_ID_LENGTH = 40
-RESOLUTIONS = ("SD", "HD", "FULL_HD")
+RESOLUTIONS = resolutions.CLAIM_VALUES  # aws:maximum-resolution values
 
 CLAIM_CHANNEL_ARN = "aws:channel-arn"
 CLAIM_ALLOW_ORIGIN = "aws:access-control-allow-origin"
@@ -31,8 +32,6 @@ CLAIM_SINGLE_USE = "aws:single-use-uuid"
 CLAIM_VIEWER_ID = "aws:viewer-id"
 CLAIM_SESSION_VERSION = "aws:viewer-session-version"
 CLAIM_MAX_RESOLUTION = "aws:maximum-resolution"
-
-_ORIGIN_RE = re.compile(r"^https?://(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?$")
 
 
 class PlaybackKeyError(ValueError):
@@ -98,13 +97,6 @@ def fingerprint(key: ec.EllipticCurvePublicKey | ec.EllipticCurvePrivateKey) -> 
 
 
 # --- Claims and minting -------------------------------------------------------
-
-
-def validate_origin(origin: str) -> str:
-    """Return the origin if IVS would accept it in aws:access-control-allow-origin."""
-    if not _ORIGIN_RE.match(origin):
-        raise ValueError(f"{origin!r} is not an origin like https://example.com or https://*.example.com")
-    return origin
 
 
 @dataclass(frozen=True)
@@ -273,12 +265,8 @@ def verify(
 
 # IVS checks the signature and its own list of claims (below); PyJWT's registered-claim checks would add rules
 # IVS does not have (iat in the future, nbf, sub, jti types) and read the real clock instead of `now`.
-_SIGNATURE_ONLY = {
-    "verify_signature": True,
-    **dict.fromkeys(("verify_exp", "verify_nbf", "verify_iat", "verify_aud", "verify_iss", "verify_sub"), False),
-    "verify_jti": False,
-    "require": [],
-}
+_CLAIM_CHECKS = ("verify_exp", "verify_nbf", "verify_iat", "verify_aud", "verify_iss", "verify_sub", "verify_jti")
+_SIGNATURE_ONLY = {"verify_signature": True, **dict.fromkeys(_CLAIM_CHECKS, False), "require": []}
 
 
 def _decode(token, keys) -> tuple[dict, str]:
@@ -304,23 +292,8 @@ def _decode(token, keys) -> tuple[dict, str]:
     raise TokenRejected("signature")
 
 
-def origin_allowed(allow_claim: str | None, origin: str | None) -> bool:
-    """IVS's origin rule: no claim allows any origin; entries may wildcard the host's left part."""
-    if not allow_claim or origin is None:
-        # Non-browser clients send no Origin; the claim is a browser control.
-        return True
-    origin = origin.lower().rstrip("/")
-    for entry in (e.strip().lower().rstrip("/") for e in allow_claim.split(",")):
-        if entry == "*" or entry == origin:
-            return True
-        if "://*." in entry:
-            scheme, _, pattern = entry.partition("://*.")
-            o_scheme, _, o_host = origin.partition("://")
-            if o_scheme == scheme and o_host.endswith("." + pattern):
-                return True
-    return False
-
-
-def check_origin(allow_claim: str | None, origin: str | None) -> None:
-    if not origin_allowed(allow_claim, origin):
+def check_origin(allow_claim, origin: str | None) -> None:
+    if allow_claim is not None and not isinstance(allow_claim, str):
+        raise TokenRejected("malformed", "aws:access-control-allow-origin is not a string")
+    if not origins.origin_allowed(allow_claim, origin):
         raise TokenRejected("origin", f"Origin {origin}")

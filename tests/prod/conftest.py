@@ -95,7 +95,20 @@ def manage(env: dict, *args: str, input_text: str | None = None) -> str:
     return result.stdout
 
 
-class Worker:
+class Process:
+    process: subprocess.Popen | None = None
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+
+
+class Worker(Process):
     """`manage.py ivs_worker`, as deployed: its own process, several of them sharing the queue."""
 
     def __init__(self, name: str, env: dict, log_dir: Path):
@@ -115,17 +128,8 @@ class Worker:
         )
         return self
 
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
 
-
-class Server:
+class Server(Process):
     def __init__(self, name: str, port: int, env: dict, log_dir: Path):
         self.name, self.port, self.env = name, port, env
         self.log_path = log_dir / f"gunicorn-{name}.log"
@@ -160,15 +164,6 @@ class Server:
 
     def wait_exit(self, timeout: float) -> int:
         return self.process.wait(timeout=timeout)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

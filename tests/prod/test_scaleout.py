@@ -84,16 +84,25 @@ def test_login_lockout_is_shared(cluster):
         assert Browser(server).login("victim") == 429  # the right password too
 
 
-def test_revocation_on_one_server_is_honoured_by_the_other(cluster):
+REVOCATION_DONE = "SELECT status FROM viewers_revocation WHERE viewer_id = %s"
+
+
+def playing_through_b(cluster, username):
+    """`username` opens the player page on A; the player plays at the local origin through B.
+    Returns the viewer, the token's claims, the player and the variant playlist it keeps reloading."""
     viewer = Browser(cluster.a)
-    viewer.login("viewer3")
+    viewer.login(username)
     _, claims, url = viewer.watch()
-    # The player opens its session at the local origin through B and starts fetching the variant playlist.
     player = Browser(cluster.b)
     status, _, playlist = player.send("GET", path_of(url))
     assert status == 200
     variant = next(line for line in playlist.splitlines() if line and not line.startswith("#"))
     assert player.send("GET", variant)[0] == 200
+    return viewer, claims, player, variant
+
+
+def test_revocation_on_one_server_is_honoured_by_the_other(cluster):
+    viewer, claims, player, variant = playing_through_b(cluster, "viewer3")
 
     (entitlement,) = cluster.sql(
         "SELECT e.id FROM viewers_entitlement e JOIN viewers_user u ON u.id = e.user_id WHERE u.username = %s",
@@ -106,21 +115,14 @@ def test_revocation_on_one_server_is_honoured_by_the_other(cluster):
     assert admin.csrf_post("/admin/viewers/entitlement/", action)[0] == 302
 
     # One of the two workers delivers it, once, through boto3 to the IVS API.
-    query = "SELECT status FROM viewers_revocation WHERE viewer_id = %s"
-    assert cluster.wait_for(query, (claims["aws:viewer-id"],), [("done",)]) == [("done",)]
+    assert cluster.wait_for(REVOCATION_DONE, (claims["aws:viewer-id"],), [("done",)]) == [("done",)]
     assert player.send("GET", variant)[0] == 403  # B's origin stops the running stream
     assert viewer.on(cluster.b).watch()[0] == 403  # B issues no new page
     assert viewer.on(cluster.b).refresh() == 403  # nor a refreshed token
 
 
 def test_the_workers_stop_a_session_whose_window_simply_ended(cluster):
-    viewer = Browser(cluster.a)
-    viewer.login("viewer6")
-    _, claims, url = viewer.watch()
-    player = Browser(cluster.b)
-    status, _, playlist = player.send("GET", path_of(url))
-    variant = next(line for line in playlist.splitlines() if line and not line.startswith("#"))
-    assert player.send("GET", variant)[0] == 200
+    _, claims, player, variant = playing_through_b(cluster, "viewer6")
     # A SQL fix from a console: no request, no signal. Only the periodic reconciliation can notice.
     ended = cluster.sql(
         "UPDATE viewers_entitlement SET ends_at = now() "
@@ -128,8 +130,7 @@ def test_the_workers_stop_a_session_whose_window_simply_ended(cluster):
         ("viewer6",),
     )
     assert ended == 1
-    query = "SELECT status FROM viewers_revocation WHERE viewer_id = %s"
-    assert cluster.wait_for(query, (claims["aws:viewer-id"],), [("done",)]) == [("done",)]
+    assert cluster.wait_for(REVOCATION_DONE, (claims["aws:viewer-id"],), [("done",)]) == [("done",)]
     assert player.send("GET", variant)[0] == 403
 
 

@@ -1,12 +1,35 @@
+"""The token audit (one row per token issued) and the revocations the site owes IVS, with the worker's backlog."""
+
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import Count, Min, Q
+from django.urls import path
 from django.utils import timezone
 
-from viewers import reconcile, revocation
-from viewers.models import Revocation, RevocationStatus
+from viewers import exports, reconcile, revocation
+from viewers.admin.base import BoundedDateChangeList, ReadOnlyAdmin, admin_view, export_csv
+from viewers.models import Revocation, RevocationStatus, TokenAudit
+
+
+@admin.register(TokenAudit)
+class TokenAuditAdmin(ReadOnlyAdmin):
+    list_display = ("issued_at", "user", "channel", "viewer_id", "max_resolution", "client_ip", "purpose", "expires_at")
+    list_filter = ("channel", "purpose", "max_resolution")
+    search_fields = ("user__username", "user__email", "viewer_id", "client_ip", "single_use_uuid")
+    list_select_related = ("user", "channel")
+    date_hierarchy = "issued_at"
+    show_full_result_count = False  # counting millions of rows on every page view is the slow part
+
+    def get_changelist(self, request, **kwargs):
+        return BoundedDateChangeList
+
+    def get_urls(self):
+        export = admin_view(
+            self, export_csv, filename="token-audit", header=exports.AUDIT_HEADER, rows_of=exports.audit_rows
+        )
+        return [path("export.csv", export, name="viewers_tokenaudit_export"), *super().get_urls()]
 
 
 def _backlog() -> dict:

@@ -1,14 +1,17 @@
 """Playback keys in the admin: registering a key, and the rotation steps (generate, import, make signing, delete)."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from viewers import admin_views, keyregions, keyrotation
-from viewers.admin import OpsMedia
-from viewers.admin_warnings import OpsWarnings
+from viewers import aws, keyregions, keyrotation, tokens
+from viewers.admin.base import OpsMedia, admin_view, render
+from viewers.admin.warnings import OpsWarnings
 from viewers.models import PlaybackKey, PlaybackKeyRegion
 
 
@@ -139,15 +142,142 @@ class PlaybackKeyAdmin(OpsWarnings, admin.ModelAdmin):
         return False
 
     def get_urls(self):
-        view = self.admin_site.admin_view
         return [
-            path("generate/", view(self._generate), name="viewers_playbackkey_generate"),
-            path("<int:pk>/step/<str:step>/", view(self._step), name="viewers_playbackkey_step"),
+            path("generate/", admin_view(self, key_generate), name="viewers_playbackkey_generate"),
+            path("<int:pk>/step/<str:step>/", admin_view(self, key_step), name="viewers_playbackkey_step"),
             *super().get_urls(),
         ]
 
-    def _generate(self, request):
-        return admin_views.key_generate(self, request)
 
-    def _step(self, request, pk, step):
-        return admin_views.key_step(self, request, pk, step)
+# --- Rotation pages: generate a key pair; import, make signing, delete --------------------------------------
+
+
+class GenerateKeyForm(forms.Form):
+    name = forms.RegexField(
+        regex=r"^[A-Za-z0-9_-]{1,128}$",
+        max_length=128,
+        help_text="The key pair's name in IVS and here: letters, digits, - and _.",
+        error_messages={"invalid": "Use letters, digits, - and _ only (IVS's rule for key names)."},
+    )
+    import_into_ivs = forms.BooleanField(
+        required=False, initial=True, label="Import the public key into IVS now (AWS is configured)"
+    )
+
+    def clean_name(self):
+        name = self.cleaned_data["name"]
+        if PlaybackKey.objects.filter(name=name).exists():
+            raise forms.ValidationError("A key with this name exists already.")
+        return name
+
+
+def key_generate(model_admin, request):
+    if not model_admin.has_add_permission(request):
+        raise PermissionDenied
+    form = GenerateKeyForm(request.POST or None, initial={"name": keyrotation.default_name()})
+    if not aws.aws_configured():
+        form.fields.pop("import_into_ivs")
+    if request.method == "POST" and form.is_valid():
+        try:
+            private, key = keyrotation.generate(form.cleaned_data["name"])
+        except keyrotation.RotationError as exc:
+            form.add_error("name", str(exc))
+        else:
+            return _generated(model_admin, request, private, key, form.cleaned_data.get("import_into_ivs"))
+    return render(
+        model_admin,
+        request,
+        "admin/viewers/playbackkey/generate.html",
+        "Generate a new playback key pair",
+        form=form,
+        active_keys=PlaybackKey.objects.filter(is_active=True).count(),
+        limit=keyrotation.IVS_KEY_LIMIT,
+    )
+
+
+def _generated(model_admin, request, private, key, import_into_ivs: bool):
+    """The new key pair's page: the private key, shown this once, and where its public half was imported."""
+    import_error = ""
+    if import_into_ivs:
+        try:
+            keyrotation.import_into_ivs(key)
+        except keyrotation.RotationError as exc:
+            import_error = str(exc)
+    response = render(
+        model_admin,
+        request,
+        "admin/viewers/playbackkey/generated.html",
+        f"New key pair {key.name}",
+        key=key,
+        # Shown once, in this response only: it is never stored, and the page is not cached.
+        private_pem=tokens.private_key_pem(private).decode(),
+        import_command=keyrotation.import_command(key),
+        import_error=import_error,
+        imported=list(key.regions.all()),
+        missing_regions=keyregions.regions_missing(key),
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+KEY_STEPS = {
+    "import": ("Import into IVS", "Import the public key of {name} into IVS with ImportPlaybackKeyPair in {regions}?"),
+    "make_signing": ("Make signing key", "Record {name} as the key the site signs with?"),
+    "retire": ("Delete", "Delete {name} from IVS and from the site? Tokens it signed are no longer accepted."),
+}
+
+
+def key_step(model_admin, request, pk, step):
+    """One rotation step on one key: a confirmation page (GET), then the step (POST)."""
+    key = get_object_or_404(PlaybackKey, pk=pk)
+    if step not in KEY_STEPS:
+        raise Http404
+    if not model_admin.has_change_permission(request, key):
+        raise PermissionDenied
+    if step == "retire":
+        if not request.user.has_perm("viewers.delete_playbackkey"):
+            raise PermissionDenied
+        if not keyrotation.can_delete(key):
+            messages.error(request, f"{key.name} cannot be deleted yet: {_why_not_deletable(key)}.")
+            return redirect("admin:viewers_playbackkey_change", key.pk)
+    if request.method == "POST":
+        return _apply_step(request, key, step)
+    label, question = KEY_STEPS[step]
+    missing = keyregions.regions_missing(key)
+    return render(
+        model_admin,
+        request,
+        "admin/viewers/playbackkey/step_confirm.html",
+        f"{label}: {key.name}",
+        key=key,
+        original=key,
+        label=label,
+        question=question.format(name=key.name, regions=", ".join(missing) or "no region"),
+        aws_configured=aws.aws_configured(),
+        missing_regions=missing,
+        import_command=keyrotation.import_command(key, regions=missing),
+        delete_command=keyrotation.delete_command(key),
+        configured_matches=keyrotation.configured_fingerprint() == key.fingerprint,
+    )
+
+
+def _why_not_deletable(key) -> str:
+    when = keyrotation.deletable_at(key)
+    if when is None:
+        return "it is the signing key"
+    return f"tokens it signed may still be in use until {timezone.localtime(when):%Y-%m-%d %H:%M:%S}"
+
+
+def _apply_step(request, key, step):
+    try:
+        if step == "import":
+            regions = keyrotation.import_into_ivs(key)
+            messages.success(request, f"Imported {key.name} into {', '.join(regions)}.")
+        elif step == "make_signing":
+            keyrotation.make_signing(key)
+            messages.success(request, f"{key.name} is now the signing key.")
+        else:
+            messages.success(request, keyrotation.retire(key))
+            return redirect("admin:viewers_playbackkey_changelist")
+    except keyrotation.RotationError as exc:
+        messages.error(request, str(exc))
+    return redirect("admin:viewers_playbackkey_change", key.pk)

@@ -1,0 +1,81 @@
+"""What the admin modules share: the operations pages' stylesheet, rendering them inside the admin, the list's
+URL, a change list that refuses out-of-range dates, and CSV export of a list as the admin shows it."""
+
+from functools import partial
+
+from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+
+from viewers import exports
+
+
+class OpsMedia:
+    # Colours and layout for the operations pages: a stylesheet, since the CSP allows no inline styles.
+    css = {"all": ["css/admin-ops.css"]}
+
+
+class BoundedDateChangeList(ChangeList):
+    """Django's date drill-down computes the next year, month or day with no bound: at 9999 that raised (a 500).
+    Out of range is a bad filter, like any other; the admin answers those by going back to the list."""
+
+    def get_filters(self, request):
+        try:
+            return super().get_filters(request)
+        except (OverflowError, ValueError) as exc:
+            raise IncorrectLookupParameters(exc) from exc
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A record no one edits from the admin (token audit, Stripe events): viewing needs only the view permission."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def admin_view(model_admin, view, **bound):
+    """`view(model_admin, request, …)` as an admin URL's view: behind admin login, CSRF and no caching."""
+    return model_admin.admin_site.admin_view(partial(view, model_admin, **bound))
+
+
+def render(model_admin, request, template, title, **context):
+    return TemplateResponse(
+        request,
+        template,
+        {
+            **model_admin.admin_site.each_context(request),
+            "title": title,
+            "opts": model_admin.model._meta,
+            "has_view_permission": model_admin.has_view_permission(request),
+            **context,
+        },
+    )
+
+
+def changelist_url(model_admin, query=""):
+    opts = model_admin.model._meta
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist") + query
+
+
+def export_csv(model_admin, request, *, filename, header, rows_of):
+    """The list as the admin shows it (filters, search, date drill-down, ordering), as CSV."""
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied
+    try:
+        changelist = model_admin.get_changelist_instance(request)
+    except IncorrectLookupParameters:
+        messages.error(request, "That filter is not valid; export the list from its page.")
+        return redirect(changelist_url(model_admin))
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    return exports.csv_response(f"{filename}-{stamp}.csv", header, rows_of(changelist.queryset))

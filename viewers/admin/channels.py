@@ -1,0 +1,97 @@
+"""Channels in the admin: the list and form, a channel's activity page, and the sync from IVS."""
+
+from django.contrib import admin, messages
+from django.contrib.admin.widgets import FilteredSelectMultiple
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from viewers import activity, aws, channel_sync, keyregions
+from viewers.admin.base import OpsMedia, admin_view, changelist_url, render
+from viewers.admin.warnings import OpsWarnings
+from viewers.models import Channel
+
+SYNC_TEMPLATE = "admin/viewers/channel/ivs_sync.html"
+
+
+def channel_activity(model_admin, request, pk):
+    channel = get_object_or_404(Channel, pk=pk)
+    if not model_admin.has_view_permission(request, channel):
+        raise PermissionDenied
+    return render(
+        model_admin,
+        request,
+        "admin/viewers/channel/activity.html",
+        f"Activity: {channel.name}",
+        channel=channel,
+        original=channel,
+        **activity.channel_activity(channel),
+    )
+
+
+def ivs_sync(model_admin, request):
+    """What a sync from IVS would change (GET), or the sync itself (POST "apply")."""
+    if not (model_admin.has_add_permission(request) and model_admin.has_change_permission(request)):
+        raise PermissionDenied
+    if not aws.aws_configured():
+        return render(model_admin, request, SYNC_TEMPLATE, "Sync channels from IVS", configured=False)
+    apply = request.method == "POST" and "apply" in request.POST
+    try:
+        report = channel_sync.sync_channels(apply=apply)
+    except channel_sync.SyncError as exc:
+        messages.error(request, str(exc))
+        return redirect(changelist_url(model_admin))
+    if apply:
+        messages.success(request, f"Synced from IVS: {channel_sync.summary(report)}.")
+        return redirect(changelist_url(model_admin))
+    return render(
+        model_admin,
+        request,
+        SYNC_TEMPLATE,
+        "Sync channels from IVS",
+        configured=True,
+        region=", ".join(keyregions.ivs_regions()),
+        report=report,
+        summary=channel_sync.summary(report),
+        changes=any(change.action in ("created", "updated") for change in report),
+    )
+
+
+@admin.register(Channel)
+class ChannelAdmin(OpsWarnings, admin.ModelAdmin):
+    list_display = ("name", "slug", "access", "countries", "is_listed", "arn", "created_at", "activity_link")
+    list_filter = ("is_private", "is_listed")
+    search_fields = ("name", "slug", "arn")
+    prepopulated_fields = {"slug": ("name",)}
+    # A playback URL typed without a scheme is an https one (and Django 6 makes https the default anyway).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    Media = OpsMedia
+
+    @admin.display(description="access", ordering="is_private")
+    def access(self, channel):
+        return "Private (token)" if channel.is_private else "Public"
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name in ("allowed_countries", "blocked_countries"):
+            # Two panes of country names with a filter box, not a 250-line list to ctrl-click through.
+            kwargs["widget"] = FilteredSelectMultiple(db_field.verbose_name, is_stacked=False)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    @admin.display(description="countries")
+    def countries(self, channel):
+        allowed = ", ".join(c.code for c in channel.allowed_countries)
+        blocked = ", ".join(c.code for c in channel.blocked_countries)
+        return "; ".join(filter(None, [allowed and f"only {allowed}", blocked and f"not {blocked}"])) or "—"
+
+    @admin.display(description="activity")
+    def activity_link(self, channel):
+        return format_html('<a href="{}">last 48 h</a>', reverse("admin:viewers_channel_activity", args=[channel.pk]))
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/activity/", admin_view(self, channel_activity), name="viewers_channel_activity"),
+            path("ivs-sync/", admin_view(self, ivs_sync), name="viewers_channel_ivs_sync"),
+            *super().get_urls(),
+        ]

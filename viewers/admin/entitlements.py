@@ -1,0 +1,202 @@
+"""Entitlements in the admin: the list and form, the bulk actions (revoke, end now, extend) with their
+confirmation page, granting channels to a group, and the CSV export. Every write goes through viewers.services."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
+from django.shortcuts import redirect
+from django.urls import path
+from django.utils import timezone
+from django.utils.html import format_html
+
+from viewers import access, exports, services, validators
+from viewers.admin.base import BoundedDateChangeList, OpsMedia, admin_view, changelist_url, export_csv, render
+from viewers.admin.imports import import_preview, import_upload, with_upload_cap
+from viewers.models import Channel, Entitlement, Resolution
+
+
+class WindowField(forms.DateTimeField):
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"})
+    default_validators = [validators.validate_date_in_range]
+
+
+class GroupGrantForm(forms.Form):
+    group = forms.ModelChoiceField(queryset=Group.objects.order_by("name"))
+    channels = forms.ModelMultipleChoiceField(
+        queryset=Channel.objects.filter(is_private=True), widget=forms.CheckboxSelectMultiple
+    )
+    starts_at = WindowField(required=False, help_text="Empty: from now on. In the site's time zone.")
+    ends_at = WindowField(required=False, help_text="Empty: no end.")
+    max_resolution = forms.ChoiceField(choices=[("", "No limit"), *Resolution.choices], required=False)
+    note = forms.CharField(max_length=500, required=False)
+
+    def clean(self):
+        data = super().clean()
+        starts, ends = data.get("starts_at"), data.get("ends_at")
+        try:
+            Entitlement.check_window(starts, ends)
+        except ValidationError as exc:
+            self.add_error(None, exc)
+        if ends and ends <= timezone.now():
+            self.add_error("ends_at", "This window has already ended.")
+        return data
+
+
+def group_grant(model_admin, request):
+    """The form (GET), a confirmation page with the group's size (POST), then the grant (POST "confirm")."""
+    if not model_admin.has_add_permission(request):
+        raise PermissionDenied
+    form = GroupGrantForm(request.POST or None)
+    if not (request.method == "POST" and form.is_valid()):
+        title = "Grant channels to a group"
+        return render(model_admin, request, "admin/viewers/entitlement/group_grant.html", title, form=form)
+    data = form.cleaned_data
+    if "confirm" not in request.POST:
+        return render(
+            model_admin,
+            request,
+            "admin/viewers/entitlement/group_grant_confirm.html",
+            "Confirm the group grant",
+            form=form,
+            data=data,
+            members=data["group"].user_set.count(),
+            active_members=data["group"].user_set.filter(is_active=True).count(),
+        )
+    fields = ("starts_at", "ends_at", "max_resolution", "note")
+    created = services.group_grant(
+        group=data["group"],
+        channels=list(data["channels"]),
+        granted_by=request.user,
+        **{name: data[name] for name in fields},
+    )
+    messages.success(request, f"Granted {len(created)} channel(s) to the group {data['group'].name}.")
+    return redirect(changelist_url(model_admin, f"?group__id__exact={data['group'].pk}"))
+
+
+class ExtendForm(forms.Form):
+    until = WindowField(label="New end", help_text="In the site's time zone.")
+
+    def clean_until(self):
+        until = self.cleaned_data["until"]
+        if until <= timezone.now():
+            raise forms.ValidationError("Choose a time in the future.")
+        return until
+
+
+BULK_ACTIONS = {
+    "revoke": ("Revoke", "Revoked", "They stop being able to start playback now; the rows stay for the record."),
+    "end_now": ("End now", "Ended", "Entitlements in force end now. Upcoming, ended and revoked ones are left alone."),
+    "extend": ("Extend", "Extended", "Live entitlements get the new end. Revoked ones are left alone."),
+}
+
+
+def _apply_bulk_action(request, queryset, action, form) -> int:
+    if action == "revoke":
+        return services.entitlements_revoke(entitlements=queryset, revoked_by=request.user)
+    if action == "end_now":
+        return services.entitlements_end_now(entitlements=queryset)
+    return services.entitlements_extend(entitlements=queryset, until=form.cleaned_data["until"])
+
+
+def bulk_action(model_admin, request, queryset, action):
+    """Confirmation page for revoke / end now / extend, then the write through viewers.services."""
+    verb, done, explanation = BULK_ACTIONS[action]
+    form = ExtendForm(request.POST if "apply" in request.POST else None) if action == "extend" else None
+    if "apply" in request.POST and (form is None or form.is_valid()):
+        count = _apply_bulk_action(request, queryset, action, form)
+        model_admin.message_user(request, f"{done} {count} entitlement(s).", messages.SUCCESS)
+        return None
+    select_across = request.POST.get("select_across") == "1"
+    return render(
+        model_admin,
+        request,
+        "admin/viewers/entitlement/bulk_confirm.html",
+        f"{verb} entitlements",
+        action=action,
+        verb=verb,
+        explanation=explanation,
+        form=form,
+        count=queryset.count(),
+        viewers=queryset.holders().count(),
+        pks=[] if select_across else list(queryset.values_list("pk", flat=True)),
+        select_across=select_across,
+        first_pk=request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME)[:1],
+        action_checkbox_name=admin.helpers.ACTION_CHECKBOX_NAME,
+    )
+
+
+@admin.register(Entitlement)
+class EntitlementAdmin(admin.ModelAdmin):
+    list_display = ("holder_display", "channel", "starts_at", "ends_at", "max_resolution", "status", "note")
+    list_filter = ("channel", "group", "max_resolution", ("revoked_at", admin.EmptyFieldListFilter))
+    search_fields = ("user__username", "user__email", "group__name", "channel__name", "channel__slug", "note")
+    list_select_related = ("user", "group", "channel")
+    autocomplete_fields = ("user", "group", "channel")
+    readonly_fields = ("created_at", "created_by", "revoked_at", "revoked_by")
+    actions = ("revoke", "end_now", "extend")
+    date_hierarchy = "created_at"
+    formfield_overrides = {models.DateTimeField: {"validators": [validators.validate_date_in_range]}}
+    Media = OpsMedia
+
+    def get_changelist(self, request, **kwargs):
+        return BoundedDateChangeList
+
+    @admin.display(description="holder")
+    def holder_display(self, entitlement):
+        if entitlement.user_id:
+            return entitlement.user.get_username()
+        return format_html("<em>group</em> {}", entitlement.group.name)
+
+    @admin.display(description="status")
+    def status(self, entitlement):
+        label = access.entitlement_state(
+            entitlement.revoked_at, entitlement.starts_at, entitlement.ends_at, timezone.now()
+        )
+        if label == "revoked":
+            return format_html('<span class="ops-bad">revoked {}</span>', entitlement.revoked_at.date())
+        if label == "active":
+            return format_html('<span class="ops-good">{}</span>', "active")
+        return label
+
+    # The forms and deletes write through viewers.services like every other entitlement write.
+    def save_model(self, request, obj, form, change):
+        if change:
+            services.entitlement_update(entitlement=obj, fields=form.changed_data)
+        else:
+            services.entitlement_add(entitlement=obj, granted_by=request.user)
+
+    def delete_model(self, request, obj):
+        services.entitlements_delete(entitlements=Entitlement.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        services.entitlements_delete(entitlements=queryset)
+
+    @admin.action(description="Revoke selected entitlements…", permissions=["change"])
+    def revoke(self, request, queryset):
+        return bulk_action(self, request, queryset, "revoke")
+
+    @admin.action(description="End selected entitlements now…", permissions=["change"])
+    def end_now(self, request, queryset):
+        return bulk_action(self, request, queryset, "end_now")
+
+    @admin.action(description="Extend selected entitlements…", permissions=["change"])
+    def extend(self, request, queryset):
+        return bulk_action(self, request, queryset, "extend")
+
+    def get_urls(self):
+        export = admin_view(
+            self,
+            export_csv,
+            filename="entitlements",
+            header=exports.ENTITLEMENT_HEADER,
+            rows_of=exports.entitlement_rows,
+        )
+        return [
+            path("import/", with_upload_cap(admin_view(self, import_upload)), name="viewers_entitlement_import"),
+            path("import/<int:pk>/", admin_view(self, import_preview), name="viewers_entitlement_import_preview"),
+            path("group-grant/", admin_view(self, group_grant), name="viewers_entitlement_group_grant"),
+            path("export.csv", export, name="viewers_entitlement_export"),
+            *super().get_urls(),
+        ]

@@ -1,0 +1,32 @@
+"""The site's models, one module per family; everything is importable from viewers.models."""
+
+from viewers.models.entitlements import (
+    ENDS_AFTER_START,
+    Channel,
+    Entitlement,
+    EntitlementImport,
+    Resolution,
+    current_entitlement_q,
+)
+from viewers.models.keys import PlaybackKey, PlaybackKeyRegion
+from viewers.models.sessions import CountryDenial, Revocation, RevocationStatus, SessionEnd, TokenAudit
+from viewers.models.users import Invitation, User, new_viewer_id
+
+__all__ = [
+    "ENDS_AFTER_START",
+    "Channel",
+    "CountryDenial",
+    "Entitlement",
+    "EntitlementImport",
+    "Invitation",
+    "PlaybackKey",
+    "PlaybackKeyRegion",
+    "Resolution",
+    "Revocation",
+    "RevocationStatus",
+    "SessionEnd",
+    "TokenAudit",
+    "User",
+    "current_entitlement_q",
+    "new_viewer_id",
+]

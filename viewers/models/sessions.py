@@ -1,0 +1,102 @@
+"""What playback leaves behind: one audit row per token (also the playback session), the revocations the site
+owes IVS, and the per-day count of country refusals."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from viewers.models.entitlements import Channel
+
+
+class CountryDenial(models.Model):
+    """How many times a channel's country rule refused someone, per day and country ("" when unknown).
+
+    One row per channel, day and country, incremented in place: a refused request costs an UPDATE, not a row.
+    """
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    country = models.CharField(max_length=2, blank=True)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "day", "country"], name="one_denial_count_per_day"),
+        ]
+
+    def __str__(self):
+        return f"{self.count} refused from {self.country or 'unknown'} on {self.channel_id}, {self.day}"
+
+
+class SessionEnd(models.TextChoices):
+    SUPERSEDED = "superseded", "playing on another device"
+    REVOKED = "revoked", "access withdrawn"
+
+
+class TokenAudit(models.Model):
+    """One row per token issued, which is also one playback session. The token itself is never stored.
+
+    The row's id is the token's aws:viewer-session-version: ids only grow, so a newer session always
+    has a higher version, and "revoke versions <= id" stops this session and every older one.
+    """
+
+    # Every player page inserts a row, so each index costs on the hottest write. user and channel get no
+    # single-column index: the composite indexes below lead with them (docs/EXPLAIN.md).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+", db_index=False)
+    viewer_id = models.CharField(max_length=40, blank=True)
+    single_use_uuid = models.UUIDField(null=True, blank=True)
+    max_resolution = models.CharField(max_length=8, blank=True)
+    issued_at = models.DateTimeField(db_index=True)
+    expires_at = models.DateTimeField()
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    purpose = models.CharField(max_length=16, default="page")
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=16, choices=SessionEnd.choices, blank=True)
+
+    class Meta:
+        ordering = ["-issued_at"]
+        indexes = [
+            models.Index(fields=["channel", "issued_at"], name="audit_channel_issued"),
+            # Device limits and revocation look up a viewer's recent sessions on one channel.
+            models.Index(fields=["user", "channel", "issued_at"], name="audit_user_channel_issued"),
+        ]
+
+    def __str__(self):
+        return f"token for {self.channel_id} at {self.issued_at:%Y-%m-%d %H:%M:%S}"
+
+    @property
+    def session_version(self):
+        return self.pk
+
+
+class RevocationStatus(models.TextChoices):
+    PENDING = "pending", "pending"
+    DONE = "done", "done"
+    FAILED = "failed", "failed (needs attention)"
+
+
+class Revocation(models.Model):
+    """A StartViewerSessionRevocation the site owes IVS. Kept until IVS has accepted it, so nothing
+    is lost while AWS is unreachable; `manage.py ivs_sync_revocations` delivers what is pending."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    viewer_id = models.CharField(max_length=40)
+    max_version = models.PositiveBigIntegerField(help_text="Sessions with a version up to this one stop.")
+    reason = models.CharField(max_length=16, choices=SessionEnd.choices)
+    status = models.CharField(max_length=8, choices=RevocationStatus.choices, default=RevocationStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="revocation_due")]
+
+    def __str__(self):
+        return f"revoke {self.viewer_id} on {self.channel_id} through {self.max_version}"
