@@ -66,7 +66,7 @@ class Config:
         self.connections = 8  # > workers (5 on 2 cores): the servers are saturated, as a throughput test wants
         self.scale_connections = 2  # below saturation: latency of one page, not queueing
         self.cpu_rounds, self.cpu_viewers = (2, 100) if quick else (3, 150)
-        self.browser_runs = 2 if quick else 4
+        self.browser_runs = 2 if quick else 6
         self.crowd = 5000  # seeded viewers for the knee's steps (reused across steps, distinct within one)
         self.knee_rates = (60, 120) if quick else (100, 150, 200, 300, 400, 500, 600, 800)
         self.knee_step_s = 5.0 if quick else 6.0
