@@ -11,12 +11,6 @@ def aws_configured() -> bool:
     return bool(getattr(settings, "AWS_REGION", ""))
 
 
-def region_of(arn: str) -> str:
-    """The region field of an IVS ARN (arn:aws:ivs:<region>:...); the configured region if it has none."""
-    parts = arn.split(":")
-    return parts[3] if len(parts) > 3 and parts[3] else settings.AWS_REGION
-
-
 def ivs_client(region: str | None = None):
     """A boto3 IVS client for `region` (default settings.AWS_REGION), with short timeouts and standard retries."""
     return _client(region or settings.AWS_REGION, settings.AWS_ENDPOINT_URL_IVS or None)

@@ -23,7 +23,7 @@ from django.utils import timezone
 from django_tasks import task
 from django_tasks_db.models import DBTaskResult
 
-from viewers import aws
+from viewers import aws, validators
 from viewers.models import Revocation, RevocationStatus, TokenAudit
 
 logger = logging.getLogger(__name__)
@@ -172,7 +172,8 @@ def _deliver(batch, report, *, throttle_retries, sleep):
         return
     by_region: dict[str, list] = {}
     for revocation in batch:
-        by_region.setdefault(aws.region_of(revocation.channel.arn), []).append(revocation)
+        # A channel ARN without a region falls back to AWS_REGION in ivs_client().
+        by_region.setdefault(validators.region_of_arn(revocation.channel.arn), []).append(revocation)
     for region, revocations in by_region.items():
         _send_chunk(aws.ivs_client(region), revocations, report, throttle_retries=throttle_retries, sleep=sleep)
 
