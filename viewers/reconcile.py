@@ -25,13 +25,11 @@ from viewers import resolutions
 from viewers.models import Entitlement, SessionEnd
 from viewers.revocation import deliver_soon, due_revocations, end_and_queue, open_sessions
 
-LADDER = resolutions.LADDER  # least generous first; "" (no limit) is the most generous of all
-
 
 def _covers_session_resolution() -> Q:
     """An entitlement allows at least the resolution the outer session's token was minted for."""
     return Q(
-        *[Q(session_resolution=level, max_resolution__in=resolutions.at_least(level)) for level in LADDER],
+        *[Q(session_resolution=level, max_resolution__in=resolutions.at_least(level)) for level in resolutions.LADDER],
         _connector=Q.OR,
     )
 
