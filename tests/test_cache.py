@@ -126,6 +126,43 @@ class TestTheBackend:
         assert "Redis cache is back; dropped 1 entries" in caplog.text
 
 
+class TestCountingHits:
+    """count_hit: the rate limits' counter in one round trip, the same value Django's get() reads."""
+
+    @pytest.mark.skipif(not redis_running(), reason="no Redis on 127.0.0.1:6379")
+    def test_it_counts_in_one_round_trip_and_starts_the_window_once(self, monkeypatch):
+        cache = ResilientRedisCache(REAL, {"KEY_PREFIX": "test-count"})
+        cache.delete("hits")
+        client = cache._cache.get_client(write=True)
+        round_trips = []
+        real_pipeline = type(client).pipeline
+
+        def counted_pipeline(self, *args, **kwargs):
+            pipeline = real_pipeline(self, *args, **kwargs)
+            real_execute = pipeline.execute
+            pipeline.execute = lambda *a, **k: round_trips.append(1) or real_execute(*a, **k)
+            return pipeline
+
+        monkeypatch.setattr(type(client), "pipeline", counted_pipeline)
+        monkeypatch.setattr(type(client), "execute_command", lambda *a, **k: pytest.fail("a second round trip"))
+        assert [cache.count_hit("hits", timeout=30) for _ in range(3)] == [1, 2, 3]
+        assert round_trips == [1, 1, 1]
+        monkeypatch.undo()
+        assert cache.get("hits") == 3
+        assert 0 < client.ttl(cache.make_key("hits")) <= 30  # the first hit's window, not renewed by later hits
+        cache.delete("hits")
+
+    def test_with_redis_down_it_counts_per_process(self):
+        cache = ResilientRedisCache(CLOSED, {})
+        assert [cache.count_hit("hits", timeout=30) for _ in range(3)] == [1, 2, 3]
+        assert cache.is_down
+
+    def test_without_a_fallback_it_raises_for_the_caller_to_fail_open(self):
+        cache = ResilientRedisCache(CLOSED, {"OPTIONS": {"LOCAL_FALLBACK": False}})
+        with pytest.raises(ValueError):
+            cache.count_hit("hits", timeout=30)
+
+
 @pytest.mark.django_db
 class TestTheSiteWithRedisDown:
     def test_login_and_the_player_page_still_work(self, redis_down, alice, caplog):

@@ -95,6 +95,16 @@ class TestDeviceLimitTakeover:
 
 
 class TestCounter:
+    """The counter on caches other than Redis (on Redis: one pipelined round trip, tests/test_cache.py)."""
+
+    @pytest.fixture(autouse=True)
+    def memory_cache(self, monkeypatch):
+        from django.core.cache.backends.locmem import LocMemCache
+
+        from viewers import ratelimit
+
+        monkeypatch.setattr(ratelimit, "cache", LocMemCache("counter-tests", {}))
+
     def test_a_reload_counts_with_one_cache_call(self, monkeypatch):
         from viewers import ratelimit
 

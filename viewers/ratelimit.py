@@ -28,7 +28,11 @@ def hit(key: str, *, limit: int, window: int = 60) -> int:
 
 
 def _count(cache_key: str, *, timeout: int) -> int:
-    """One cache call when the window's counter exists (a reload), two or three when it must be made."""
+    """One round trip on Redis (ivssite/cache.py count_hit); on other caches one call when the window's counter
+    exists (a reload), two or three when it must be made."""
+    count_hit = getattr(cache, "count_hit", None)
+    if count_hit is not None:
+        return count_hit(cache_key, timeout=timeout)
     try:
         return cache.incr(cache_key)
     except ValueError:  # no counter yet in this window
