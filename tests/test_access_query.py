@@ -1,4 +1,5 @@
-"""decide()'s named SQL (viewers/access.py DECISION_SQL) returns exactly the rows the ORM's definition does.
+"""decide()'s named SQL (viewers/access.py HELD_SQL, alone and inside the player page's CHANNEL_AND_HELD_SQL)
+returns exactly the rows the ORM's definition does.
 
 The ORM definition here is the rule in the project's queryset terms (EntitlementQuerySet.held_by and the current
 rule): the channel's entitlements held by the user directly or through a group, each marked current at `now`.
@@ -27,9 +28,27 @@ def orm_rows(user, channel, now):
     return sorted((tuple(row[f] for f in FIELDS) for row in rows), key=repr)
 
 
-def sql_rows(user, channel, now):
-    rows = access._decision_rows(user.pk, channel.pk, now)
-    return sorted((tuple(row[f] for f in FIELDS) for row in rows), key=repr)
+def decision_rows(user, channel, now):
+    return access._decision_rows(user.pk, channel.pk, now)
+
+
+def player_page_rows(user, channel, now):
+    found, held = access.channel_and_holdings(channel.slug, user, now)
+    assert found == channel
+    return held
+
+
+@pytest.fixture(params=[decision_rows, player_page_rows], ids=["decision", "channel-and-holdings"])
+def statement(request):
+    return request.param
+
+
+@pytest.fixture
+def sql_rows(statement):
+    def rows(user, channel, now):
+        return sorted((tuple(row[f] for f in FIELDS) for row in statement(user, channel, now)), key=repr)
+
+    return rows
 
 
 @pytest.fixture
@@ -54,7 +73,7 @@ def tangle(private_channel, now):
     return viewer, stranger, other_channel
 
 
-def test_it_returns_the_orm_definitions_rows_for_every_kind_of_entitlement(tangle, private_channel, now):
+def test_it_returns_the_orm_definitions_rows_for_every_kind_of_entitlement(tangle, private_channel, now, sql_rows):
     viewer, _, _ = tangle
     expected = orm_rows(viewer, private_channel, now)
     assert len(expected) == 12  # 4 states × (direct, two groups): the others' and the other channel's left out
@@ -62,22 +81,50 @@ def test_it_returns_the_orm_definitions_rows_for_every_kind_of_entitlement(tangl
 
 
 @pytest.mark.parametrize("shift", [timedelta(0), timedelta(hours=-1), timedelta(minutes=-90), timedelta(hours=2)])
-def test_it_agrees_with_the_orm_at_every_moment_around_the_windows(tangle, private_channel, now, shift):
+def test_it_agrees_with_the_orm_at_every_moment_around_the_windows(tangle, private_channel, now, shift, sql_rows):
     viewer, _, _ = tangle
     assert sql_rows(viewer, private_channel, now + shift) == orm_rows(viewer, private_channel, now + shift)
 
 
-def test_it_agrees_for_someone_else_and_for_another_channel(tangle, private_channel, now):
+def test_it_agrees_for_someone_else_and_for_another_channel(tangle, private_channel, now, sql_rows):
     viewer, stranger, other_channel = tangle
     assert sql_rows(stranger, private_channel, now) == orm_rows(stranger, private_channel, now)
     assert len(sql_rows(stranger, private_channel, now)) == 2
     assert sql_rows(viewer, other_channel, now) == orm_rows(viewer, other_channel, now)
 
 
-def test_an_entitlement_ending_exactly_now_is_not_current(private_channel, now):
+def test_an_entitlement_ending_exactly_now_is_not_current(private_channel, now, sql_rows):
     user = _user("edge")
     Entitlement.objects.create(channel=private_channel, user=user, starts_at=now - timedelta(hours=1), ends_at=now)
     Entitlement.objects.create(channel=private_channel, user=user, starts_at=now)
     rows = sql_rows(user, private_channel, now)
     assert rows == orm_rows(user, private_channel, now)
     assert sorted(row[0] for row in rows) == [False, True]
+
+
+class TestTheChannelHalf:
+    """channel_and_holdings() reads the channel as the ORM does: every field, converted the same way."""
+
+    def test_the_channel_equals_the_orms_field_by_field(self, private_channel, alice, now):
+        private_channel.allowed_countries = ["NL", "BE"]
+        private_channel.max_devices = 2
+        private_channel.save()
+        found, _ = access.channel_and_holdings(private_channel.slug, alice, now)
+        expected = Channel.objects.get(pk=private_channel.pk)
+        for field in Channel._meta.concrete_fields:
+            assert getattr(found, field.attname) == getattr(expected, field.attname), field.name
+        assert sorted(c.code for c in found.allowed_countries) == ["BE", "NL"]
+        assert found.is_private is True and found.created_at.tzinfo is not None
+        assert found._state.adding is False and found._state.db == expected._state.db
+
+    def test_a_public_channel_and_a_stranger_get_the_channel_and_no_holdings(self, public_channel, now):
+        from django.contrib.auth.models import AnonymousUser
+
+        assert access.channel_and_holdings(public_channel.slug, AnonymousUser(), now) == (public_channel, [])
+        assert access.channel_and_holdings(public_channel.slug, _user("nobody"), now) == (public_channel, [])
+
+    def test_no_channel_at_the_slug(self, alice, now):
+        assert access.channel_and_holdings("no-such-channel", alice, now) == (None, [])
+
+    def test_a_slug_is_a_value_never_sql(self, private_channel, alice, now):
+        assert access.channel_and_holdings("x' OR '1'='1", alice, now) == (None, [])

@@ -4,9 +4,10 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.http import JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, JsonResponse
+from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from viewers import access, geo, playback, ratelimit
@@ -34,7 +35,10 @@ def no_store(view):
 @no_store
 @require_safe
 def channel_detail(request, slug):
-    channel = get_object_or_404(Channel, slug=slug)
+    now = timezone.now()
+    channel, held = access.channel_and_holdings(slug, request.user, now)
+    if channel is None:
+        raise Http404("No such channel.")
     if channel.is_private and not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     if channel.is_private:
@@ -45,7 +49,7 @@ def channel_detail(request, slug):
             response = render(request, "viewers/too_many.html", {"channel": channel}, status=429)
             response["Retry-After"] = str(retry_after)
             return response
-    decision = access.decide(request.user, channel, country=geo.viewer_country(request))
+    decision = access.decide(request.user, channel, now, country=geo.viewer_country(request), held=held)
     if not decision.allowed:
         geo.count_denial(channel, decision)
         return render(request, "viewers/denied.html", {"channel": channel, "decision": decision}, status=403)
@@ -91,12 +95,13 @@ def channel_playback(request, slug):
         response = _json_error(429, "rate_limited", "Too many attempts. Please wait a moment.")
         response["Retry-After"] = str(retry_after)
         return response
-    channel = Channel.objects.filter(slug=slug).first()
+    now = timezone.now()
+    channel, held = access.channel_and_holdings(slug, request.user, now)
     if channel is None:
         return _json_error(404, "not_found", "This channel no longer exists.")
     if _superseded(request, channel):
         return _json_error(409, "superseded", "This channel is now playing on another of your devices.")
-    decision = access.decide(request.user, channel, country=geo.viewer_country(request))
+    decision = access.decide(request.user, channel, now, country=geo.viewer_country(request), held=held)
     if not decision.allowed:
         geo.count_denial(channel, decision)
         return _json_error(403, decision.reason, decision.message)
