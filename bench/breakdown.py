@@ -52,6 +52,7 @@ def main(cookies_file: str, slug: str, n: int = 300) -> dict:
     django.setup()
     from django.shortcuts import render
     from django.test import Client, RequestFactory
+    from django.utils import timezone
 
     from ivssite.middleware import carries_token
     from viewers import access, geo, keys, playback, ratelimit, tokens
@@ -73,18 +74,23 @@ def main(cookies_file: str, slug: str, n: int = 300) -> dict:
     user = Entitlement.objects.filter(channel=channel, user__isnull=False).first().user
     request = RequestFactory().get(f"/channels/{slug}/", HTTP_HOST="127.0.0.1")
     request.user, request.session = user, {}
-    decision = access.decide(user, channel)
+    now = timezone.now()
+    _, held = access.channel_and_holdings(slug, user, now)
+    decision = access.decide(user, channel, now, held=held)
     issued = playback.issue(user=user, channel=channel, decision=decision, request=request)
     key = keys.signing_key()
 
     result = {
         "player page": cpu_us(page(f"/channels/{slug}/"), n),
         "baseline page": cpu_us(page("/bench/baseline/"), n),
-        "channel lookup": cpu_us(lambda: Channel.objects.get(slug=slug), n),
-        "access decision": cpu_us(lambda: access.decide(user, channel), n),
-        "access decision with the country rule": cpu_us(
-            lambda: access.decide(user, channel, country=geo.viewer_country(request)), n
+        "channel and the access decision's rows (one statement)": cpu_us(
+            lambda: access.channel_and_holdings(slug, user, timezone.now()), n
         ),
+        "access decision from those rows": cpu_us(lambda: access.decide(user, channel, now, held=held), n),
+        "access decision with the country rule": cpu_us(
+            lambda: access.decide(user, channel, now, country=geo.viewer_country(request), held=held), n
+        ),
+        "access decision reading its own rows (reconciler, admin)": cpu_us(lambda: access.decide(user, channel), n),
         "page rate limit (one cache call on a reload)": cpu_us(lambda: ratelimit.hit(f"bd:{user.pk}", limit=10**9), n),
         "audit insert + mint": cpu_us(
             lambda: playback.issue(user=user, channel=channel, decision=decision, request=request), n
