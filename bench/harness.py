@@ -111,8 +111,9 @@ def site_env(database_url: str, cache_url: str, port: int, **extra) -> dict:
         "IVS_PLAYER_WASM_BINARY_URL": vendor + "amazon-ivs-wasmworker.min.wasm",
         # The fetch-first workflow and the browser runs hit the refresh endpoint many times a minute.
         "IVS_REFRESH_PER_MINUTE": "1000000",
-        # wrk reloads each viewer's player page far more than 20 times a minute.
-        "IVS_PLAYER_PAGES_PER_MINUTE": "1000000",
+        # wrk reloads each of 600 viewers' player page up to ~50 times a minute here (500 pages/s); the limit reads
+        # at most this many of a viewer's newest audit rows per page (viewers/pageread.py), so not a million.
+        "IVS_PLAYER_PAGES_PER_MINUTE": "200",
         "PORT": str(port),
         "PYTHONDONTWRITEBYTECODE": "1",
     }

@@ -14,7 +14,7 @@ from django.contrib.auth.models import Group
 from django.db.models import BooleanField, ExpressionWrapper
 
 from tests.conftest import HIDDEN_ARN, _user, playback_url_for
-from viewers import access
+from viewers import access, pageread
 from viewers.models import Channel, Entitlement, current_entitlement_q
 
 pytestmark = pytest.mark.django_db
@@ -33,9 +33,9 @@ def decision_rows(user, channel, now):
 
 
 def player_page_rows(user, channel, now):
-    found, held = access.channel_and_holdings(channel.slug, user, now)
-    assert found == channel
-    return held
+    page = pageread.read(channel.slug, user, now, page_limit=20)
+    assert page.channel == channel
+    return page.held
 
 
 @pytest.fixture(params=[decision_rows, player_page_rows], ids=["decision", "channel-and-holdings"])
@@ -103,13 +103,13 @@ def test_an_entitlement_ending_exactly_now_is_not_current(private_channel, now, 
 
 
 class TestTheChannelHalf:
-    """channel_and_holdings() reads the channel as the ORM does: every field, converted the same way."""
+    """pageread.read() reads the channel as the ORM does: every field, converted the same way."""
 
     def test_the_channel_equals_the_orms_field_by_field(self, private_channel, alice, now):
         private_channel.allowed_countries = ["NL", "BE"]
         private_channel.max_devices = 2
         private_channel.save()
-        found, _ = access.channel_and_holdings(private_channel.slug, alice, now)
+        found = pageread.read(private_channel.slug, alice, now, page_limit=20).channel
         expected = Channel.objects.get(pk=private_channel.pk)
         for field in Channel._meta.concrete_fields:
             assert getattr(found, field.attname) == getattr(expected, field.attname), field.name
@@ -120,11 +120,12 @@ class TestTheChannelHalf:
     def test_a_public_channel_and_a_stranger_get_the_channel_and_no_holdings(self, public_channel, now):
         from django.contrib.auth.models import AnonymousUser
 
-        assert access.channel_and_holdings(public_channel.slug, AnonymousUser(), now) == (public_channel, [])
-        assert access.channel_and_holdings(public_channel.slug, _user("nobody"), now) == (public_channel, [])
+        for someone in (AnonymousUser(), _user("nobody")):
+            page = pageread.read(public_channel.slug, someone, now, page_limit=20)
+            assert (page.channel, page.held, page.page_free_at) == (public_channel, [], None)
 
     def test_no_channel_at_the_slug(self, alice, now):
-        assert access.channel_and_holdings("no-such-channel", alice, now) == (None, [])
+        assert pageread.read("no-such-channel", alice, now, page_limit=20) == pageread.PageRead(None, [], None)
 
     def test_a_slug_is_a_value_never_sql(self, private_channel, alice, now):
-        assert access.channel_and_holdings("x' OR '1'='1", alice, now) == (None, [])
+        assert pageread.read("x' OR '1'='1", alice, now, page_limit=20).channel is None

@@ -55,6 +55,59 @@ class TestRateLimit:
         assert client.get(PAGE).status_code == 429
         assert client.post(START).status_code == 200
 
+    def test_it_counts_the_last_sixty_seconds_of_tokens_not_a_calendar_minute(self, settings, alice):
+        from datetime import timedelta
+
+        settings.IVS_PLAYER_PAGES_PER_MINUTE = 2
+        client = viewer(alice)
+        assert [client.get(PAGE).status_code for _ in range(3)] == [200, 200, 429]
+        oldest = TokenAudit.objects.order_by("pk").first()
+        TokenAudit.objects.filter(pk=oldest.pk).update(issued_at=oldest.issued_at - timedelta(seconds=61))
+        assert client.get(PAGE).status_code == 200  # one slot came free when that token left the window
+        assert client.get(PAGE).status_code == 429
+
+    def test_retry_after_is_when_the_oldest_counted_page_leaves_the_window(self, settings, alice):
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        settings.IVS_PLAYER_PAGES_PER_MINUTE = 1
+        client = viewer(alice)
+        client.get(PAGE)
+        TokenAudit.objects.update(issued_at=timezone.now() - timedelta(seconds=45))
+        assert 14 <= int(client.get(PAGE)["Retry-After"]) <= 16
+
+    def test_every_token_on_the_channel_counts_refreshes_too(self, settings, alice):
+        """A reload loop and a refresh loop mint the same: the page budget is of tokens (refreshes also have their
+        own, per viewer)."""
+        settings.IVS_PLAYER_PAGES_PER_MINUTE = 3
+        client = viewer(alice)
+        session = client.post(START).json()["session"]
+        assert client.post(START, {"session": session}).status_code == 200
+        assert [client.get(PAGE).status_code for _ in range(2)] == [200, 429]
+        assert TokenAudit.objects.count() == 3
+
+    def test_tokens_older_than_the_window_never_count_however_many(self, settings, alice, private_channel):
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        long_ago = timezone.now() - timedelta(days=30)
+        TokenAudit.objects.bulk_create(
+            TokenAudit(user=alice, channel=private_channel, issued_at=long_ago, expires_at=long_ago) for _ in range(300)
+        )
+        settings.IVS_PLAYER_PAGES_PER_MINUTE = 2
+        client = viewer(alice)
+        assert [client.get(PAGE).status_code for _ in range(3)] == [200, 200, 429]
+
+    def test_the_limit_holds_with_redis_down(self, settings, alice):
+        """The count is the audit rows every token writes: no cache involved."""
+        closed = {"BACKEND": "ivssite.cache.ResilientRedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
+        settings.CACHES = {"default": closed, "sessions": {**closed, "OPTIONS": {"LOCAL_FALLBACK": False}}}
+        settings.IVS_PLAYER_PAGES_PER_MINUTE = 2
+        client = viewer(alice)
+        assert [client.get(PAGE).status_code for _ in range(3)] == [200, 200, 429]
+
     def test_public_channels_are_not_counted(self, settings, public_channel):
         settings.IVS_PLAYER_PAGES_PER_MINUTE = 1
         assert [Client().get("/channels/lobby/").status_code for _ in range(3)] == [200] * 3

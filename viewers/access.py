@@ -18,7 +18,7 @@ from django.db import connections, router
 from django.utils import timezone
 
 from viewers import geo, resolutions
-from viewers.models import Channel, Entitlement, User, rows
+from viewers.models import Entitlement, User, rows
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ def country_allowed(channel, country: str) -> bool:
 def decide(
     user, channel, now: datetime | None = None, country: str | None = None, held: list[dict] | None = None
 ) -> AccessDecision:
-    """May `user` watch `channel` at `now`? One query at most, none when `held` (channel_and_holdings()) is given.
+    """May `user` watch `channel` at `now`? One query at most, none when `held` (viewers/pageread.py) is given.
 
     `country`: the viewer's ISO 3166-1 alpha-2 code, or "" when the country check could not tell it. None
     (the default) makes no country check: the reconciler re-checks running sessions that way, so a viewer is
@@ -73,8 +73,9 @@ def decide(
 # group (EntitlementQuerySet.held_by's UNION ALL, for the reason it gives), each marked current or not. Named SQL
 # rather than the ORM because building and compiling the equivalent queryset (a union with an annotation) cost
 # about 1 ms of CPU per player page, several times what the database takes to run it; its values are converted
-# by the ORM's own converters (viewers/models/rows.py). tests/test_access_query.py checks that both statements
-# below return the same rows as the ORM's definition, on SQLite and on PostgreSQL.
+# by the ORM's own converters (viewers/models/rows.py). The player page reads the same rows inside its one
+# statement (viewers/pageread.py). tests/test_access_query.py checks that both return the same rows as the ORM's
+# definition, on SQLite and on PostgreSQL.
 HELD_SQL = """
 SELECT revoked_at, starts_at, ends_at, max_resolution,
        (revoked_at IS NULL AND (starts_at IS NULL OR starts_at <= %s) AND (ends_at IS NULL OR ends_at > %s))
@@ -88,13 +89,6 @@ FROM (
         AND group_id IN (SELECT group_id FROM {user_groups} WHERE user_id = %s)
 ) AS held
 """
-# The player page's one read: the channel at a slug and the same rows, which a viewer who may not watch (or a
-# public channel) gets as one row of the channel with empty holdings.
-CHANNEL_AND_HELD_SQL = """
-SELECT {channel_columns}, holdings.*
-FROM {channel} LEFT JOIN ({held}) AS holdings ON 1 = 1
-WHERE {channel}.{slug} = %s
-"""
 _HELD_COLUMNS = ("revoked_at", "starts_at", "ends_at", "max_resolution")
 
 
@@ -103,67 +97,41 @@ def _held_fields() -> tuple:
     return tuple(Entitlement._meta.get_field(name) for name in _HELD_COLUMNS)
 
 
-def _held_sql(channel_id: str) -> str:
+def held_sql(channel_id: str) -> str:
+    """HELD_SQL for the channel whose id is the SQL expression `channel_id` ("%s", or a subquery of the caller's)."""
     return HELD_SQL.format(
         entitlement=Entitlement._meta.db_table, user_groups=User.groups.through._meta.db_table, channel_id=channel_id
     )
 
 
-@functools.cache
-def _decision_sql() -> str:
-    return _held_sql(channel_id="%s")
+def held_params(connection, now: datetime, channel, user_id: int | None) -> list:
+    """HELD_SQL's parameters, in its order; `channel` fills each of the `channel_id` expression's own."""
+    when = _held_fields()[1].get_db_prep_value(now, connection)
+    return [when, when, channel, user_id, channel, user_id]
 
 
-@functools.cache
-def _channel_and_held_sql() -> tuple[str, tuple]:
-    table, slug = Channel._meta.db_table, Channel._meta.get_field("slug").column
-    fields = tuple(Channel._meta.concrete_fields)
-    sql = CHANNEL_AND_HELD_SQL.format(
-        channel_columns=", ".join(f"{table}.{field.column}" for field in fields),
-        channel=table,
-        slug=slug,
-        held=_held_sql(channel_id=f"(SELECT id FROM {table} WHERE {slug} = %s)"),  # noqa: S608  names from the model
-    )
-    return sql, fields
-
-
-def _held_rows(connection, fetched) -> list[dict]:
+def held_rows(connection, fetched) -> list[dict]:
+    """HELD_SQL's rows (its five columns, first in each fetched row) as decide() takes them in `held`."""
     return [
         {
             **dict(zip(_HELD_COLUMNS, rows.convert(connection, _held_fields(), row[:4]), strict=True)),
             "is_current": bool(row[4]),
         }
         for row in fetched
-        if row[4] is not None  # the LEFT JOIN's empty holdings
+        if row[4] is not None  # an outer join's empty holdings
     ]
+
+
+@functools.cache
+def _decision_sql() -> str:
+    return held_sql(channel_id="%s")
 
 
 def _decision_rows(user_id: int, channel_id: int, now: datetime) -> list[dict]:
     connection = connections[router.db_for_read(Entitlement)]
-    when = _held_fields()[1].get_db_prep_value(now, connection)
     with rows.hot_cursor(connection) as cursor:
-        cursor.execute(_decision_sql(), [when, when, channel_id, user_id, channel_id, user_id])
-        return _held_rows(connection, cursor.fetchall())
-
-
-def channel_and_holdings(slug: str, user, now: datetime):
-    """The channel at `slug` (None if there is none) and the entitlements `user` holds on it, each marked current
-    at `now`: what decide() reads, for it to take as `held`, in one statement with the channel's lookup (the
-    player page's only read before its audit row)."""
-    sql, fields = _channel_and_held_sql()
-    alias = router.db_for_read(Channel)
-    connection = connections[alias]
-    when = _held_fields()[1].get_db_prep_value(now, connection)
-    user_id = user.pk if user.is_authenticated else None
-    with rows.hot_cursor(connection) as cursor:
-        cursor.execute(sql, [when, when, slug, user_id, slug, user_id, slug])
-        fetched = cursor.fetchall()
-    if not fetched:
-        return None, []
-    count = len(fields)
-    channel_row = rows.convert(connection, fields, fetched[0][:count])
-    channel = Channel.from_db(alias, [field.attname for field in fields], channel_row)
-    return channel, _held_rows(connection, [row[count:] for row in fetched])
+        cursor.execute(_decision_sql(), held_params(connection, now, channel_id, user_id))
+        return held_rows(connection, cursor.fetchall())
 
 
 def entitlement_state(revoked_at, starts_at, ends_at, now: datetime) -> str:

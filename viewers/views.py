@@ -1,4 +1,5 @@
 import functools
+import math
 import time
 from urllib.parse import urlsplit
 
@@ -6,11 +7,11 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
-from viewers import access, geo, playback, ratelimit
+from viewers import access, geo, pageread, playback, ratelimit
 from viewers.models import Channel, SessionEnd, TokenAudit
 
 
@@ -36,19 +37,17 @@ def no_store(view):
 @require_safe
 def channel_detail(request, slug):
     now = timezone.now()
-    channel, held = access.channel_and_holdings(slug, request.user, now)
+    page = pageread.read(slug, request.user, now, page_limit=settings.IVS_PLAYER_PAGES_PER_MINUTE)
+    channel, held = page.channel, page.held
     if channel is None:
         raise Http404("No such channel.")
     if channel.is_private and not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    if channel.is_private:
+    if channel.is_private and page.page_free_at:
         # Each private page mints a token and writes an audit row: a reload loop must not.
-        key = f"page:{request.user.pk}:{channel.pk}"
-        retry_after = ratelimit.hit(key, limit=settings.IVS_PLAYER_PAGES_PER_MINUTE)
-        if retry_after:
-            response = render(request, "viewers/too_many.html", {"channel": channel}, status=429)
-            response["Retry-After"] = str(retry_after)
-            return response
+        response = render(request, "viewers/too_many.html", {"channel": channel}, status=429)
+        response["Retry-After"] = str(max(1, math.ceil((page.page_free_at - now).total_seconds())))
+        return response
     decision = access.decide(request.user, channel, now, country=geo.viewer_country(request), held=held)
     if not decision.allowed:
         geo.count_denial(channel, decision)
@@ -65,7 +64,7 @@ def player_page_config(request, channel, decision, issued):
     playback_json = _playback_json(issued) if issued else {"playbackUrl": None, "serverNow": time.time()}
     player_config = {
         **playback_json,
-        "refreshUrl": reverse("channel-playback", args=[channel.slug]) if channel.is_private else None,
+        "refreshUrl": _refresh_url(get_script_prefix(), channel.slug) if channel.is_private else None,
         "wasmWorker": settings.IVS_PLAYER_WASM_WORKER_URL or None,
         "wasmBinary": settings.IVS_PLAYER_WASM_BINARY_URL or None,
     }
@@ -77,6 +76,13 @@ def player_page_config(request, channel, decision, issued):
         # Opened while the player starts: a real IVS host costs DNS, TCP and TLS before the first playlist.
         "playback_origin": _origin(channel.playback_url),
     }
+
+
+@functools.lru_cache(maxsize=4096)
+def _refresh_url(script_prefix, slug):
+    # reverse() walks the URL resolver: ~0.08 ms a player page for the same few answers (bench/breakdown.py).
+    # The script prefix is part of the key because reverse() puts it in front.
+    return reverse("channel-playback", args=[slug])
 
 
 def _origin(url):
@@ -96,7 +102,8 @@ def channel_playback(request, slug):
         response["Retry-After"] = str(retry_after)
         return response
     now = timezone.now()
-    channel, held = access.channel_and_holdings(slug, request.user, now)
+    page = pageread.read(slug, request.user, now, page_limit=settings.IVS_PLAYER_PAGES_PER_MINUTE)
+    channel, held = page.channel, page.held
     if channel is None:
         return _json_error(404, "not_found", "This channel no longer exists.")
     if _superseded(request, channel):
