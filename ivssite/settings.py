@@ -231,7 +231,7 @@ IVS_TOKEN_VIEWER_ID = env.bool("IVS_TOKEN_VIEWER_ID", default=True)
 IVS_SESSION_MAX_HOURS = env.int("IVS_SESSION_MAX_HOURS", default=48)
 # Token refreshes (the JSON endpoint) allowed per viewer per minute; more get 429.
 IVS_REFRESH_PER_MINUTE = env.int("IVS_REFRESH_PER_MINUTE", default=10)
-# Private player pages (each mints a token and writes an audit row) per viewer and channel per minute; more get 429.
+# Tokens (each writes an audit row) per viewer and channel in any 60 s before a private player page answers 429.
 IVS_PLAYER_PAGES_PER_MINUTE = env.int("IVS_PLAYER_PAGES_PER_MINUTE", default=20)
 # Origins allowed to play (aws:access-control-allow-origin). Empty: any origin.
 IVS_ALLOWED_ORIGINS = env.list("IVS_ALLOWED_ORIGINS", default=[])
