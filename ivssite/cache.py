@@ -44,8 +44,35 @@ class ReusedClientRedisCacheClient(RedisCacheClient):
             client = self._clients[pool] = self._client(connection_pool=pool)
         return client
 
+    def count_hit(self, key, timeout) -> int:
+        """SET NX EX and INCR, pipelined: one round trip where Django's incr() makes two and a new window a third."""
+        pipeline = self.get_client(key, write=True).pipeline(transaction=False)
+        pipeline.set(key, 0, ex=timeout, nx=True)
+        pipeline.incr(key)
+        return pipeline.execute()[1]
 
-class ResilientRedisCache(RedisCache):
+
+class CountingRedisCache(RedisCache):
+    """Django's RedisCache on one client per connection pool, plus count_hit (the rate limits' counter)."""
+
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = ReusedClientRedisCacheClient
+
+    def count_hit(self, key, *, timeout, version=None) -> int:
+        """Add one to the counter at `key`, starting it at 0 with `timeout` if there is none, and return it."""
+        return self._cache.count_hit(self.make_and_validate_key(key, version=version), timeout)
+
+
+class CountingMemoryCache(LocMemCache):
+    """The per-process fallback, with the same count_hit."""
+
+    def count_hit(self, key, *, timeout, version=None) -> int:
+        self.add(key, 0, timeout=timeout, version=version)
+        return self.incr(key, version=version)
+
+
+class ResilientRedisCache(CountingRedisCache):
     def __init__(self, server, params):
         options = dict(params.get("OPTIONS") or {})
         self.retry_after = float(options.pop("RETRY_AFTER", 5))
@@ -54,9 +81,8 @@ class ResilientRedisCache(RedisCache):
         options.setdefault("socket_connect_timeout", 0.5)
         options.setdefault("socket_timeout", 0.5)
         super().__init__(server, {**params, "OPTIONS": options})
-        self._class = ReusedClientRedisCacheClient
         self._fallback = (
-            LocMemCache(
+            CountingMemoryCache(
                 f"ivssite-fallback-{id(self)}",
                 {
                     "TIMEOUT": params.get("TIMEOUT", 300),
@@ -178,26 +204,9 @@ class ResilientRedisCache(RedisCache):
         )
 
     def count_hit(self, key, *, timeout, version=None) -> int:
-        """Add one to the counter at `key`, starting it at 0 with `timeout` if there is none, and return it: one round
-        trip (SET NX EX and INCR, pipelined) where Django's incr() makes two and a new window's add() a third."""
-        if self._down and (time.monotonic() < self._down_until or not self._recover()):
-            return self._count_hit_degraded(key, timeout, version)
-        try:
-            redis_key = self.make_and_validate_key(key, version=version)
-            pipeline = self._cache.get_client(redis_key, write=True).pipeline(transaction=False)
-            pipeline.set(redis_key, 0, ex=timeout, nx=True)
-            pipeline.incr(redis_key)
-            return pipeline.execute()[1]
-        except REDIS_ERRORS as exc:
-            self._mark_down(exc)
-            return self._count_hit_degraded(key, timeout, version)
-
-    def _count_hit_degraded(self, key, timeout, version) -> int:
-        self._remember_stale([key], version)
-        if self._fallback is None:
-            raise ValueError("cache unavailable: no counter")
-        self._fallback.add(key, 0, timeout=timeout, version=version)
-        return self._fallback.incr(key, version=version)
+        return self._run(
+            "count_hit", key, timeout=timeout, writes=[key], version=version, miss=ValueError("cache unavailable")
+        )
 
     def set_many(self, data, timeout=..., version=None):
         kwargs = {} if timeout is ... else {"timeout": timeout}

@@ -106,7 +106,7 @@ def held_sql(channel_id: str) -> str:
 
 def held_params(connection, now: datetime, channel, user_id: int | None) -> list:
     """HELD_SQL's parameters, in its order; `channel` fills each of the `channel_id` expression's own."""
-    when = _held_fields()[1].get_db_prep_value(now, connection)
+    when = Entitlement._meta.get_field("starts_at").get_db_prep_value(now, connection)
     return [when, when, channel, user_id, channel, user_id]
 
 

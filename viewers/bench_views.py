@@ -6,12 +6,14 @@ before: the player page as it was before issue 13 (templates/bench/player_before
 so the first-frame benchmark compares before and after in one run.
 """
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404
+from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from viewers import access, playback
-from viewers.models import Channel
+from viewers import access, pageread, playback
 from viewers.views import no_store, player_page_config
 
 
@@ -25,10 +27,9 @@ def baseline(request):
 @login_required
 @require_safe
 def fetched(request, slug):
-    channel = get_object_or_404(Channel, slug=slug)
-    decision = access.decide(request.user, channel)
-    if not decision.allowed:
-        return render(request, "viewers/denied.html", {"channel": channel, "decision": decision}, status=403)
+    channel, decision, refusal = _allowed(request, slug)
+    if refusal:
+        return refusal
     return render(request, "viewers/player.html", player_page_config(request, channel, decision, issued=None))
 
 
@@ -36,9 +37,22 @@ def fetched(request, slug):
 @login_required
 @require_safe
 def before(request, slug):
-    channel = get_object_or_404(Channel, slug=slug)
-    decision = access.decide(request.user, channel)
-    if not decision.allowed:
-        return render(request, "viewers/denied.html", {"channel": channel, "decision": decision}, status=403)
+    channel, decision, refusal = _allowed(request, slug)
+    if refusal:
+        return refusal
     issued = playback.issue(user=request.user, channel=channel, decision=decision, request=request)
     return render(request, "bench/player_before.html", player_page_config(request, channel, decision, issued))
+
+
+def _allowed(request, slug):
+    """The player page's own read and decision (viewers/views.py), so the bench pages differ from it only where
+    they mean to: no embedded token, or the old template."""
+    now = timezone.now()
+    page = pageread.read(slug, request.user, now, page_limit=settings.IVS_PLAYER_PAGES_PER_MINUTE)
+    if page.channel is None:
+        raise Http404("No such channel.")
+    decision = access.decide(request.user, page.channel, now, held=page.held)
+    if not decision.allowed:
+        denied = {"channel": page.channel, "decision": decision}
+        return page.channel, decision, render(request, "viewers/denied.html", denied, status=403)
+    return page.channel, decision, None
