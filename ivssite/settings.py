@@ -240,7 +240,7 @@ IVS_STRICT_ORIGIN_ENFORCEMENT = env.bool("IVS_STRICT_ORIGIN_ENFORCEMENT", defaul
 IVS_PLAYER_SDK_URL = env.str(
     "IVS_PLAYER_SDK_URL", default="https://player.live-video.net/1.56.1/amazon-ivs-player.min.js"
 )
-# Only needed for a self-hosted bundle; the CDN build finds its own worker.
+# A self-hosted bundle needs them; the CDN build finds its own. When set, the player page preloads both.
 IVS_PLAYER_WASM_WORKER_URL = env.str("IVS_PLAYER_WASM_WORKER_URL", default="")
 IVS_PLAYER_WASM_BINARY_URL = env.str("IVS_PLAYER_WASM_BINARY_URL", default="")
 # django-csp's policy (csp.middleware.CSPMiddleware), from the player's origin and the playback origins above.

@@ -123,6 +123,27 @@ class TestPlayerPage:
         assert f'<link rel="dns-prefetch" href="{host}">' in html
         assert '<script type="module" src="/static/js/player.js"></script>' in html
 
+    def test_it_preloads_the_players_worker_and_wasm_it_hands_the_sdk(self, client, alice, settings):
+        settings.IVS_PLAYER_WASM_WORKER_URL = "/static/vendor/ivs/amazon-ivs-wasmworker.min.js"
+        settings.IVS_PLAYER_WASM_BINARY_URL = "/static/vendor/ivs/amazon-ivs-wasmworker.min.wasm"
+        response = login(client, alice).get(CHANNEL_URL)
+        html = response.content.decode()
+        assert '<link rel="preload" href="/static/vendor/ivs/amazon-ivs-wasmworker.min.js" as="script">' in html
+        assert (
+            '<link rel="preload" href="/static/vendor/ivs/amazon-ivs-wasmworker.min.wasm" as="fetch" '
+            'type="application/wasm" crossorigin>'
+        ) in html
+        # The same URLs the SDK is told to use: a preload of another URL would be fetched twice.
+        config = player_config(response)
+        assert (config["wasmWorker"], config["wasmBinary"]) == (
+            settings.IVS_PLAYER_WASM_WORKER_URL,
+            settings.IVS_PLAYER_WASM_BINARY_URL,
+        )
+
+    def test_it_preloads_nothing_the_sdk_finds_for_itself(self, client, alice, settings):
+        settings.IVS_PLAYER_WASM_WORKER_URL = settings.IVS_PLAYER_WASM_BINARY_URL = ""
+        assert b'rel="preload"' not in login(client, alice).get(CHANNEL_URL).content
+
     def test_a_public_channel_plays_without_a_token_or_login(self, client, public_channel):
         response = client.get("/channels/lobby/")
         assert response.status_code == 200
