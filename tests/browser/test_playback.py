@@ -4,6 +4,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import jwt
 import pytest
+from django.core.signals import request_started
 
 from localivs.models import PlaybackSession
 from tests.browser.conftest import E2E_ARN, RequestLog, login
@@ -42,6 +43,29 @@ def test_an_entitled_viewer_logs_in_and_the_video_plays(context, live_server, vi
     assert PlaybackSession.objects.get().viewer_id == viewer.viewer_id
     assert page.get_attribute("#player-status", "data-state") == "playing"
     assert not page.is_visible("#player-action") and not page.is_visible("#player-status")
+
+
+def test_the_player_takes_its_worker_and_wasm_from_the_pages_preloads(context, live_server, viewer, player_settings):
+    # Counted where the live server answers: the browser reports a cache hit as a request too.
+    served = []
+
+    def count(sender, environ, **kwargs):
+        served.append(environ["PATH_INFO"])
+
+    request_started.connect(count, dispatch_uid="count-preloads")
+    try:
+        page = context.new_page()
+        login(page, live_server, "viewer", "watch-it-now", "/channels/e2e-event/")
+        wait_until_playing(page)
+    finally:
+        request_started.disconnect(dispatch_uid="count-preloads")
+    for path in (player_settings.IVS_PLAYER_WASM_WORKER_URL, player_settings.IVS_PLAYER_WASM_BINARY_URL):
+        initiators = page.evaluate(
+            "(url) => performance.getEntriesByName(url).map(e => [e.initiatorType, e.transferSize])",
+            live_server.url + path,
+        )
+        assert initiators[0][0] == "link", path  # the page asked for it, while the SDK was still arriving
+        assert served.count(path) == 1, path  # and the worker did not ask again: it used that copy
 
 
 def test_an_sd_viewer_gets_only_the_sd_rendition(context, live_server, e2e_channel):
