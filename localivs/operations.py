@@ -11,7 +11,7 @@ import re
 from django.db import IntegrityError, transaction
 
 from localivs import state
-from localivs.models import LOCAL_ACCOUNT, PlaybackKeyPair
+from localivs.models import LOCAL_ACCOUNT, PlaybackKeyPair, PlaybackSession
 from viewers import tokens
 from viewers.models import Channel
 
@@ -49,9 +49,14 @@ class ApiError(Exception):
 
 
 def _channels_in(region, arns) -> set[str]:
-    return set(
-        Channel.objects.filter(arn__in=arns, arn__startswith=f"arn:aws:ivs:{region}:").values_list("arn", flat=True)
-    )
+    """Of `arns`, the channels this stand-in has in `region`: the site's channels, and every channel it has played.
+
+    IVS keeps a channel, and its running sessions, when the site deletes its own row or re-points it to another
+    ARN; a revocation addressed to the old ARN must still reach those sessions."""
+    in_region = f"arn:aws:ivs:{region}:"
+    known = set(Channel.objects.filter(arn__in=arns, arn__startswith=in_region).values_list("arn", flat=True))
+    played = PlaybackSession.objects.filter(channel_arn__in=set(arns) - known, channel_arn__startswith=in_region)
+    return known | set(played.values_list("channel_arn", flat=True).distinct())
 
 
 def start_viewer_session_revocation(region, body):

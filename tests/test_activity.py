@@ -8,14 +8,13 @@ import time_machine
 from django.db import connection
 from django.utils import timezone
 
+from tests.factories import audit_row
 from viewers import activity
 from viewers.models import TokenAudit, User
 
 
 def audit(user, channel, at, ip="203.0.113.1", agent="Firefox"):
-    return TokenAudit(
-        user=user, channel=channel, issued_at=at, expires_at=at + timedelta(minutes=5), client_ip=ip, user_agent=agent
-    )
+    return audit_row(user, channel, issued_at=at, client_ip=ip, user_agent=agent, save=False)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.conftest import PRIVATE_ARN, playback_url_for
+from tests.factories import audit_row
 from viewers import tokens
 from viewers.models import Channel, Entitlement, PlaybackKey, TokenAudit, User
 
@@ -22,13 +23,12 @@ AUDITS = "/admin/viewers/tokenaudit/"
 
 @pytest.fixture
 def audit(alice, private_channel, now):
-    return TokenAudit.objects.create(
-        user=alice,
-        channel=private_channel,
+    return audit_row(
+        alice,
+        private_channel,
         viewer_id=alice.viewer_id,
         single_use_uuid=uuid.uuid4(),
         issued_at=now,
-        expires_at=now + timedelta(minutes=5),
         client_ip="203.0.113.9",
     )
 
@@ -137,9 +137,7 @@ class TestSearchAndFilters:
         assert rows == [public_channel]
 
     def test_it_searches_the_audit_by_ip(self, admin_client, audit, bob, private_channel, now):
-        TokenAudit.objects.create(
-            user=bob, channel=private_channel, issued_at=now, expires_at=now, client_ip="198.51.100.1"
-        )
+        audit_row(bob, private_channel, issued_at=now, client_ip="198.51.100.1")
         rows = changelist_rows(admin_client.get(AUDITS, {"q": "203.0.113.9"}))
         assert rows == [audit]
 
@@ -359,7 +357,7 @@ def make_audits(count, now):
         channel = Channel.objects.create(
             name=arn, slug=arn.rsplit("/", 1)[1].lower(), arn=arn, playback_url=playback_url_for(arn)
         )
-        TokenAudit.objects.create(user=user if i % 2 else None, channel=channel, issued_at=now, expires_at=now)
+        audit_row(user if i % 2 else None, channel, issued_at=now)
 
 
 def queries_for(client, url):
@@ -385,3 +383,4 @@ class TestQueryCounts:
         with django_assert_max_num_queries(with_five):
             response = admin_client.get(AUDITS)
         assert len(changelist_rows(response)) == 50
+

@@ -15,8 +15,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.conftest import playback_url_for
+from tests.factories import audit_row, revocation_row
 from viewers import imports, keyrotation
-from viewers.models import Channel, Entitlement, EntitlementImport, Invitation, Revocation, TokenAudit, User
+from viewers.models import Channel, Entitlement, EntitlementImport, Invitation, User
 
 ENTITLEMENTS = "/admin/viewers/entitlement/"
 IMPORT = ENTITLEMENTS + "import/"
@@ -251,15 +252,13 @@ def grow(n, now):
         user.groups.add(group)
         Entitlement.objects.create(user=user, channel=channel, created_by=user)
         Entitlement.objects.create(group=group, channel=channel, revoked_at=now, revoked_by=user)
-        TokenAudit.objects.create(
-            user=user, channel=channel, issued_at=now, expires_at=now, single_use_uuid=uuid.uuid4()
-        )
+        audit_row(user, channel, issued_at=now, single_use_uuid=uuid.uuid4())
         Invitation.objects.create(user=User.objects.create_user(f"invitee-{i}", is_active=False), created_by=user)
         EntitlementImport.objects.create(
             filename=f"{i}.csv", content="x", created_by=user, applied_at=now, summary={"new": 1}
         )
         keyrotation.generate(f"grow-key-{i}")
-        Revocation.objects.create(channel=channel, viewer_id=user.viewer_id, max_version=1, reason="revoked")
+        revocation_row(channel=channel, viewer_id=user.viewer_id, max_version=1, reason="revoked")
 
 
 LIST_PAGES = [

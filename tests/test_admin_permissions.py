@@ -9,8 +9,9 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission
 
+from tests.factories import revocation_row
 from viewers import imports, tokens
-from viewers.models import EntitlementImport, Invitation, PlaybackKey, PlaybackKeyRegion, Revocation, User
+from viewers.models import EntitlementImport, Invitation, PlaybackKey, PlaybackKeyRegion, User
 
 HEADER = "email,channel,starts_at,ends_at,max_resolution,note\n"
 INVITATIONS = "/admin/viewers/invitation/"
@@ -67,7 +68,7 @@ class TestInvitationLinks:
 @pytest.mark.django_db
 def test_view_only_staff_cannot_requeue_revocations(client, viewer_only, private_channel):
     """Finding 2."""
-    failed = Revocation.objects.create(
+    failed = revocation_row(
         channel=private_channel, viewer_id="v" * 32, max_version=7, reason="revoked", status="failed"
     )
     client.force_login(viewer_only)

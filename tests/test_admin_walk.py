@@ -13,9 +13,10 @@ from django.contrib.auth.models import Permission
 from django.test import RequestFactory
 from django.utils import timezone
 
+from tests.factories import revocation_row
 from viewers import imports, tokens
 from viewers.admin.keys import KEY_STEPS
-from viewers.models import EntitlementImport, PlaybackKey, Revocation, TokenAudit, User
+from viewers.models import EntitlementImport, PlaybackKey, TokenAudit, User
 
 HEADER = "email,channel,starts_at,ends_at,max_resolution,note\n"
 # Everything a confirmation or a form of this admin might act on, in one body.
@@ -52,9 +53,7 @@ def world(alice, bob, carol, private_channel, public_channel, registered_key, ad
     old.full_clean()
     old.save()
     PlaybackKey.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=2))  # deletable
-    Revocation.objects.create(
-        channel=private_channel, viewer_id=alice.viewer_id, max_version=1, reason="revoked", status="failed"
-    )
+    revocation_row(channel=private_channel, viewer_id=alice.viewer_id, max_version=1, reason="revoked", status="failed")
     client.logout()
     assert TokenAudit.objects.exists()
 

@@ -3,12 +3,13 @@
 import csv
 import io
 import uuid
-from datetime import timedelta
 
 import pytest
 
+from tests.factories import audit_row
+from viewers import keys
 from viewers.exports import safe_cell
-from viewers.models import Entitlement, TokenAudit, User
+from viewers.models import Entitlement, User
 
 ENTITLEMENTS = "/admin/viewers/entitlement/"
 AUDITS = "/admin/viewers/tokenaudit/"
@@ -71,21 +72,24 @@ class TestAuditExport:
         self, admin_client, alice, private_channel, public_channel, now
     ):
         for channel, agent in [(private_channel, "=evil()"), (public_channel, "Firefox")]:
-            TokenAudit.objects.create(
-                user=alice,
-                channel=channel,
+            audit_row(
+                alice,
+                channel,
                 viewer_id=alice.viewer_id,
                 single_use_uuid=uuid.uuid4(),
                 issued_at=now,
-                expires_at=now + timedelta(minutes=5),
                 client_ip="203.0.113.9",
                 user_agent=agent,
             )
         rows = read_csv(admin_client.get(AUDITS + "export.csv", {"channel__id__exact": private_channel.pk}))
         assert rows[0][:3] == ["issued_at", "expires_at", "user_username"]
         assert len(rows) == 2
-        assert rows[1][2] == "alice" and rows[1][4] == "main-event"
-        assert rows[1][9] == "'=evil()"
+        header = rows[0]
+        row = dict(zip(header, rows[1], strict=True))
+        assert row["user_username"] == "alice" and row["channel_slug"] == "main-event"
+        assert row["channel_name"] == "Main Event" and row["channel_arn"] == private_channel.arn
+        assert row["key_fingerprint"] == keys.signing_fingerprint()
+        assert row["user_agent"] == "'=evil()"
         assert not any("eyJ" in cell for row in rows for cell in row)
 
     def test_the_audit_list_links_to_the_export(self, admin_client):

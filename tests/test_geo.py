@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.test import RequestFactory
 
+from tests.factories import audit_row
 from viewers import access, geo, reconcile
 from viewers.models import Channel, CountryDenial, SessionEnd, TokenAudit
 
@@ -76,9 +77,7 @@ class TestRunningSessions:
         assert access.users_who_may_watch(allow_fr, [alice.pk]) == {alice.pk}
 
     def test_a_session_on_a_ruled_channel_is_not_revoked(self, alice, allow_fr, now):
-        TokenAudit.objects.create(
-            user=alice, channel=allow_fr, viewer_id=alice.viewer_id, issued_at=now, expires_at=now
-        )
+        audit_row(alice, allow_fr, viewer_id=alice.viewer_id, issued_at=now)
         assert reconcile.reconcile() == 0
         assert TokenAudit.objects.get().ended_at is None
         # The same session is ended once the entitlement goes: the reconciler is not simply idle.

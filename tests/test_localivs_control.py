@@ -16,9 +16,10 @@ from botocore.exceptions import ClientError
 from localivs import shapes
 from localivs.models import PlaybackKeyPair, ViewerRevocation
 from tests.conftest import PRIVATE_ARN, PUBLIC_ARN, playback_url_for
+from tests.factories import revocation_row
 from tests.test_localivs import open_session, refusal, uris
 from viewers import aws, revocation, tokens
-from viewers.models import Channel, Revocation, SessionEnd
+from viewers.models import Channel, SessionEnd
 
 OTHER_REGION_ARN = PRIVATE_ARN.replace("us-west-2", "eu-west-1")
 UNKNOWN_ARN = PRIVATE_ARN.replace("MainEvent01", "Nope")
@@ -135,6 +136,22 @@ class TestRevocation:
         ivs.start_viewer_session_revocation(channelArn=PRIVATE_ARN, viewerId="viewer-1", **extra)
         assert client.get(variant).status_code == 200
         assert ViewerRevocation.objects.get().max_version == (version or 0)
+
+    @pytest.mark.parametrize("change", ["deleted", "re-pointed"])
+    def test_a_channel_the_site_forgot_is_still_ivs_s_and_its_sessions_can_be_revoked(
+        self, ivs, client, channel, signing_key, change
+    ):
+        """IVS keeps a channel and its running sessions when the site deletes its row or points it elsewhere."""
+        variant = uris(open_session(client, signing_key, session_version=5).content.decode())[0]
+        if change == "deleted":
+            channel.delete()
+        else:
+            Channel.objects.filter(pk=channel.pk).update(arn=UNKNOWN_ARN.replace("Nope", "Elsewhere01"))
+        assert client.get(variant).status_code == 200  # still playing, as at IVS
+        ivs.start_viewer_session_revocation(
+            channelArn=PRIVATE_ARN, viewerId="viewer-1", viewerSessionVersionsLessThanOrEqualTo=5
+        )
+        assert refusal(client.get(variant))["error_code"] == "viewer_session_revoked"
 
     def test_an_unknown_channel_or_one_in_another_region_is_not_found(self, ivs, channel):
         for arn in (UNKNOWN_ARN, OTHER_REGION_ARN):
@@ -300,9 +317,7 @@ class TestTheSitesDelivery:
         for n in range(1, viewers + 1):
             opened = open_session(client, signing_key, viewer_id=f"viewer-{n}", session_version=n)
             variants.append(uris(opened.content.decode())[0])
-            Revocation.objects.create(
-                channel=channel, viewer_id=f"viewer-{n}", max_version=n, reason=SessionEnd.REVOKED
-            )
+            revocation_row(channel=channel, viewer_id=f"viewer-{n}", max_version=n, reason=SessionEnd.REVOKED)
         report = revocation.deliver_pending(sleep=lambda seconds: None)
         assert (report.delivered, report.pending, report.failed) == (viewers, 0, 0)
         for variant in variants:

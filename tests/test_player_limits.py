@@ -3,6 +3,7 @@
 import pytest
 from django.test import Client
 
+from tests.factories import audit_row
 from tests.test_views import player_config
 from viewers.models import TokenAudit
 
@@ -94,7 +95,7 @@ class TestRateLimit:
 
         long_ago = timezone.now() - timedelta(days=30)
         TokenAudit.objects.bulk_create(
-            TokenAudit(user=alice, channel=private_channel, issued_at=long_ago, expires_at=long_ago) for _ in range(300)
+            audit_row(alice, private_channel, issued_at=long_ago, save=False) for _ in range(300)
         )
         settings.IVS_PLAYER_PAGES_PER_MINUTE = 2
         client = viewer(alice)

@@ -1,10 +1,13 @@
 """The player page's database work is a constant: the session (cached), the user, the channel with the access
 decision's rows (one statement), and the audit insert."""
 
+from datetime import UTC, datetime
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from tests.factories import audit_row
 from viewers.models import Channel, Entitlement, TokenAudit, User
 
 pytestmark = pytest.mark.django_db
@@ -37,13 +40,7 @@ def test_the_count_does_not_grow_with_data(client, alice, bob, private_channel, 
         )
         Entitlement.objects.create(user=bob, channel=channel)
     TokenAudit.objects.bulk_create(
-        TokenAudit(
-            user=bob,
-            channel=private_channel,
-            viewer_id=bob.viewer_id,
-            issued_at="2026-01-01T00:00Z",
-            expires_at="2026-01-01T00:05Z",
-        )
+        audit_row(bob, private_channel, viewer_id=bob.viewer_id, issued_at=datetime(2026, 1, 1, tzinfo=UTC), save=False)
         for _ in range(500)
     )
     assert len(page_queries(client, "/channels/main-event/")) == before <= 3

@@ -13,24 +13,20 @@ from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from tests.conftest import run_at_once
+from tests.conftest import PRIVATE_ARN, playback_url_for, run_at_once
+from tests.factories import audit_row, revocation_row
 from viewers import access, reconcile, revocation, services
-from viewers.models import Entitlement, Revocation, TokenAudit, User
+from viewers.models import Channel, Entitlement, Revocation, User
 
 pytestmark = pytest.mark.django_db
+
+OTHER_ARN = PRIVATE_ARN.replace("MainEvent01", "MainEvent02")
 
 
 def playing(user, channel, *, resolution="", issued_at=None):
     """An open playback session, as the player page records it."""
     issued_at = issued_at or timezone.now()
-    return TokenAudit.objects.create(
-        user=user,
-        channel=channel,
-        viewer_id=user.viewer_id,
-        max_resolution=resolution,
-        issued_at=issued_at,
-        expires_at=issued_at + timedelta(minutes=5),
-    )
+    return audit_row(user, channel, viewer_id=user.viewer_id, max_resolution=resolution, issued_at=issued_at)
 
 
 def ended_by_reconcile(session, now=None):
@@ -88,6 +84,63 @@ class TestEveryPathStopsPlayback:
         assert ended_by_reconcile(session)
 
 
+class TestTheChannelChanges:
+    """The configuration's half of the guarantee: a channel deleted, made public or re-pointed ends its sessions,
+    each revoked at the ARN its token was signed for, by whatever path the channel changed."""
+
+    def test_a_deleted_channel_ends_its_sessions_and_keeps_their_audit(self, alice, private_channel):
+        session = playing(alice, private_channel)
+        arn = private_channel.arn
+        Channel.objects.filter(pk=private_channel.pk).delete()  # a queryset delete: no admin, no service
+        assert ended_by_reconcile(session)
+        assert (session.channel_id, session.channel_arn, session.channel_name) == (None, arn, "Main Event")
+        queued = Revocation.objects.get()
+        assert (queued.channel_id, queued.channel_arn, queued.viewer_id) == (None, arn, alice.viewer_id)
+
+    def test_a_re_pointed_channel_ends_the_sessions_on_its_old_arn(self, alice, private_channel):
+        session = playing(alice, private_channel)
+        old_arn = private_channel.arn
+        Channel.objects.filter(pk=private_channel.pk).update(arn=OTHER_ARN, playback_url=playback_url_for(OTHER_ARN))
+        assert ended_by_reconcile(session)
+        assert Revocation.objects.get().channel_arn == old_arn
+
+    def test_sessions_on_the_new_arn_play_on(self, alice, private_channel):
+        Channel.objects.filter(pk=private_channel.pk).update(arn=OTHER_ARN, playback_url=playback_url_for(OTHER_ARN))
+        private_channel.refresh_from_db()
+        session = playing(alice, private_channel)
+        assert reconcile.reconcile() == 0
+        session.refresh_from_db()
+        assert session.ended_at is None
+
+    def test_a_revocation_after_a_re_point_goes_to_the_arn_the_session_runs_on(self, alice, private_channel):
+        session = playing(alice, private_channel)
+        old_arn = private_channel.arn
+        private_channel.arn, private_channel.playback_url = OTHER_ARN, playback_url_for(OTHER_ARN)
+        private_channel.save()
+        services.entitlements_revoke(entitlements=Entitlement.objects.filter(user=alice))
+        assert ended_by_reconcile(session)
+        assert list(Revocation.objects.values_list("channel_arn", flat=True)) == [old_arn]
+
+    def test_a_channel_made_public_ends_its_tokened_sessions(self, alice, private_channel):
+        session = playing(alice, private_channel)
+        Channel.objects.filter(pk=private_channel.pk).update(is_private=False)
+        assert ended_by_reconcile(session)
+        assert Revocation.objects.get().channel_arn == private_channel.arn
+
+    @pytest.mark.parametrize("change", ["delete", "re-point", "make public"])
+    def test_every_channel_change_books_an_early_run(self, alice, private_channel, change):
+        DBTaskResult.objects.all().delete()
+        if change == "delete":
+            private_channel.delete()
+        else:
+            if change == "re-point":
+                private_channel.arn, private_channel.playback_url = OTHER_ARN, playback_url_for(OTHER_ARN)
+            else:
+                private_channel.is_private = False
+            private_channel.save()
+        assert DBTaskResult.objects.filter(task_path=reconcile.reconcile_periodically.module_path).exists()
+
+
 class TestWhatItLeavesAlone:
     def test_a_viewer_still_entitled_through_a_group_and_directly(self, bob, private_channel):
         Entitlement.objects.create(user=bob, channel=private_channel, max_resolution="HD")
@@ -97,11 +150,10 @@ class TestWhatItLeavesAlone:
         session.refresh_from_db()
         assert session.ended_at is None
 
-    def test_public_channels_are_never_revoked(self, alice, private_channel):
+    def test_an_entitled_viewer_on_an_unchanged_channel_plays_on(self, alice, private_channel):
         session = playing(alice, private_channel)
-        private_channel.is_private = False
+        private_channel.description = "edited"
         private_channel.save()
-        Entitlement.objects.all().delete()
         assert reconcile.reconcile() == 0
         session.refresh_from_db()
         assert session.ended_at is None
@@ -112,9 +164,7 @@ class TestWhatItLeavesAlone:
         assert reconcile.reconcile() == 0
 
     def test_tokens_without_a_viewer_id_cannot_be_revoked_and_are_skipped(self, alice, private_channel):
-        TokenAudit.objects.create(
-            user=alice, channel=private_channel, issued_at=timezone.now(), expires_at=timezone.now()
-        )
+        audit_row(alice, private_channel)
         Entitlement.objects.all().delete()
         assert reconcile.reconcile() == 0
 
@@ -156,10 +206,12 @@ def test_decide_users_who_may_watch_and_the_reconciler_agree_for_every_fixture_p
         for person in people:
             decision = access.decide(person, channel)
             assert (person.pk in may_watch) == decision.allowed, (person.username, channel.slug)
+            if not channel.is_private:
+                continue  # public pages mint no token and so open no session the site could end
             # The session the player page would have started: at the decided resolution, or SD for a refusal.
             resolution = (decision.max_resolution or "") if decision.allowed else "SD"
             sessions[person.username, channel.slug] = playing(person, channel, resolution=resolution)
-            expected[person.username, channel.slug] = decision.allowed or not channel.is_private
+            expected[person.username, channel.slug] = decision.allowed
     assert any(expected.values()) and not all(expected.values())
     reconcile.reconcile()
     for key, session in sessions.items():
@@ -233,15 +285,13 @@ class TestTheWorker:
 
     def test_a_delivery_backlog_is_handed_over_in_turns(self, alice, private_channel, monkeypatch):
         for version in range(3):
-            Revocation.objects.create(
-                channel=private_channel, viewer_id=f"v{version}", max_version=version, reason="revoked"
-            )
+            revocation_row(channel=private_channel, viewer_id=f"v{version}", max_version=version, reason="revoked")
         monkeypatch.setattr(revocation, "DELIVERY_BUDGET_SECONDS", 0)
         revocation.deliver_revocations.call()
         assert DBTaskResult.objects.ready().filter(task_path=revocation.deliver_revocations.module_path).exists()
 
     def test_a_claimed_revocation_is_not_due_for_another_worker(self, private_channel):
-        Revocation.objects.create(channel=private_channel, viewer_id="v1", max_version=1, reason="revoked")
+        revocation_row(channel=private_channel, viewer_id="v1", max_version=1, reason="revoked")
         assert [r.viewer_id for r in revocation._claim(20)] == ["v1"]
         assert not revocation.due_revocations().exists()  # leased until the first worker reports back
         assert revocation._claim(20) == []
@@ -249,7 +299,7 @@ class TestTheWorker:
 
 class TestTheAdminShowsTheBacklog:
     def test_a_stopped_worker_and_its_backlog_are_visible(self, admin_client, alice, private_channel):
-        Revocation.objects.create(channel=private_channel, viewer_id=alice.viewer_id, max_version=1, reason="revoked")
+        revocation_row(channel=private_channel, viewer_id=alice.viewer_id, max_version=1, reason="revoked")
         page = admin_client.get("/admin/viewers/revocation/").content.decode()
         assert "1 pending" in page
         assert "has not reconciled recently" in page

@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from tests.conftest import PRIVATE_ARN, run_at_once
+from tests.factories import revocation_row
 from viewers import playback, revocation, services
 from viewers.access import AccessDecision
 from viewers.models import Entitlement, Revocation, TokenAudit, User
@@ -159,10 +160,33 @@ class TestWhatTriggersARevocation:
         assert Revocation.objects.filter(status="done").count() == 23
 
 
+class TestTheAddress:
+    """A revocation goes to the ARN the session's token was signed for, whatever the channel became since."""
+
+    def test_a_deleted_channel_s_sessions_are_revoked_at_its_arn(self, client, alice, private_channel, ivs, act):
+        version = watch(client, alice)
+        expect_single(ivs, alice, version)
+        act(lambda: private_channel.delete())
+        assert Revocation.objects.get().status == "done"
+        assert TokenAudit.objects.get(pk=version).channel_arn == PRIVATE_ARN
+
+    def test_a_re_pointed_channel_s_sessions_are_revoked_at_the_old_arn(self, client, alice, private_channel, ivs, act):
+        version = watch(client, alice)
+        expect_single(ivs, alice, version)  # PRIVATE_ARN, the old one
+
+        def re_point():
+            private_channel.arn = PRIVATE_ARN.replace("MainEvent01", "MainEvent02")
+            private_channel.playback_url = private_channel.playback_url.replace("MainEvent01", "MainEvent02")
+            private_channel.save()
+
+        act(re_point)
+        assert Revocation.objects.get().status == "done"
+
+
 class TestNothingIsLost:
     def test_a_throttled_call_is_retried_with_backoff(self, client, alice, ivs, act):
         version = watch(client, alice)
-        Revocation.objects.create(
+        revocation_row(
             channel=alice.entitlements.get().channel, viewer_id=alice.viewer_id, max_version=version, reason="revoked"
         )
         throttled(ivs, "start_viewer_session_revocation")
@@ -235,7 +259,7 @@ class TestNothingIsLost:
 
     def test_the_admin_can_retry_failed_revocations(self, client, admin_client, alice, ivs, act):
         version = watch(client, alice)
-        failed = Revocation.objects.create(
+        failed = revocation_row(
             channel=alice.entitlements.get().channel,
             viewer_id=alice.viewer_id,
             max_version=version,
@@ -251,7 +275,7 @@ class TestNothingIsLost:
         assert Revocation.objects.get().status == "done"
 
     def test_the_sync_command_has_a_dry_run(self, alice, private_channel, capsys):
-        Revocation.objects.create(channel=private_channel, viewer_id=alice.viewer_id, max_version=7, reason="revoked")
+        revocation_row(channel=private_channel, viewer_id=alice.viewer_id, max_version=7, reason="revoked")
         call_command("ivs_sync_revocations", "--dry-run")
         assert "1 pending." in capsys.readouterr().out
         assert Revocation.objects.get().status == "pending"

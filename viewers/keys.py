@@ -41,6 +41,12 @@ def signing_key():
     return tokens.load_private_key(_read_private_pem())
 
 
+@functools.cache
+def signing_fingerprint() -> str:
+    """The signing key's fingerprint, which every audit row records (computed once: it is a hash of the key)."""
+    return tokens.fingerprint(signing_key())
+
+
 _verification_cache: dict = {"at": 0.0, "keys": ()}
 VERIFICATION_KEYS_TTL = 5.0
 
@@ -63,6 +69,7 @@ def verification_keys() -> tuple:
 
 def forget_cached_keys() -> None:
     signing_key.cache_clear()
+    signing_fingerprint.cache_clear()
     _verification_cache.update(at=0.0, keys=())
 
 

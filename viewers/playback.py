@@ -54,6 +54,9 @@ def _mint_audited(signing_key, user, channel, decision, request, purpose):
     audit = _insert_audit(
         user=user.pk,
         channel=channel.pk,
+        channel_arn=channel.arn,
+        channel_name=channel.name,
+        key_fingerprint=keys.signing_fingerprint(),
         viewer_id=viewer_id or "",
         single_use_uuid=single_use,
         max_resolution=decision.max_resolution or "",

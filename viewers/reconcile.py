@@ -4,8 +4,9 @@ IVS checks a token only when playback starts, so a viewer who lost access keeps 
 revoke the session. Hooks on the write paths we know (admin actions, signals) cannot cover the ones we do not
 (a group deleted, an entitlement moved to someone else, a window that simply ends, a bulk UPDATE from a script).
 So the worker runs `reconcile()` every IVS_RECONCILE_SECONDS: it compares every open session with the rule as it
-stands now and ends, and queues a revocation for, each one the rule no longer allows. The hooks only ask for an
-early run (viewers.tasks.reconcile_soon); the guarantee is this function.
+stands now and ends, and queues a revocation for, each one the rule no longer allows. The same holds for the
+configuration: a channel deleted, made public or re-pointed to another ARN by any path ends its sessions. The hooks
+only ask for an early run (reconcile_soon); the guarantee is this function.
 
 Set-based on purpose: one SELECT, an anti-join of open sessions against the entitlements that cover them, finds
 the sessions to end; only those are then touched (revocation.end_and_queue). When nobody lost access that is the
@@ -16,7 +17,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core import checks
-from django.db.models import CharField, Exists, ExpressionWrapper, OuterRef, Q
+from django.db.models import CharField, Exists, ExpressionWrapper, F, OuterRef, Q
 from django.utils import timezone
 from django_tasks import TaskResultStatus, task
 from django_tasks_db.models import DBTaskResult
@@ -35,11 +36,16 @@ def _covers_session_resolution() -> Q:
 
 
 def sessions_without_access(now):
-    """Open sessions on private channels whose viewer the access rule no longer lets watch, at the token's resolution.
+    """Open sessions that nothing lets play on any more: their viewer lost access, or their channel changed.
 
     The set form of access.decide(): the viewer is gone or inactive, or holds no current entitlement on the
     session's channel, directly or through a group, that allows the resolution the token carried. A narrowed
     entitlement (HD → SD) therefore ends the HD session; the player's one retry gets an SD token.
+
+    And the configuration's half: a session whose channel was deleted, made public, or re-pointed to another ARN
+    is ended too. IVS keeps playing the ARN the token was signed for whatever the site forgets, and only the
+    session's own audit row still knows it (channel_arn). The player's retry then finds the channel gone, or
+    gets a token (or a public URL) for the channel as it is now.
     """
     covering = (
         Entitlement.objects.current(now)
@@ -48,13 +54,11 @@ def sessions_without_access(now):
         .filter(_covers_session_resolution())
     )
     held_directly, held_through_group = covering.held_by_outer_user("user_id")
-    return (
-        open_sessions(now)
-        .filter(channel__is_private=True)
-        .filter(
-            Q(user__isnull=True) | Q(user__is_active=False) | (~Exists(held_directly) & ~Exists(held_through_group))
-        )
+    channel_changed = Q(channel__isnull=True) | Q(channel__is_private=False) | ~Q(channel__arn=F("channel_arn"))
+    access_lost = (
+        Q(user__isnull=True) | Q(user__is_active=False) | (~Exists(held_directly) & ~Exists(held_through_group))
     )
+    return open_sessions(now).filter(channel_changed | access_lost)
 
 
 def reconcile(now=None) -> int:

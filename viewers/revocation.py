@@ -19,6 +19,7 @@ from datetime import timedelta
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 from django_tasks import task
 from django_tasks_db.models import DBTaskResult
@@ -45,6 +46,15 @@ def open_sessions(now=None):
     return TokenAudit.objects.filter(ended_at__isnull=True, issued_at__gte=horizon).exclude(viewer_id="")
 
 
+def watching(channels, now=None) -> dict:
+    """Who may still be watching `channels`: their open sessions, and the distinct viewers behind them."""
+    return (
+        open_sessions(now)
+        .filter(channel__in=channels)
+        .aggregate(sessions=Count("pk"), viewers=Count("viewer_id", distinct=True))
+    )
+
+
 def revoke_sessions(*, user_id, channel, reason, through_version=None) -> int:
     """End a viewer's open sessions on a channel (up to through_version) and queue the IVS call."""
     sessions = open_sessions().filter(user_id=user_id, channel=channel)
@@ -54,7 +64,10 @@ def revoke_sessions(*, user_id, channel, reason, through_version=None) -> int:
 
 
 def end_and_queue(sessions, *, reason, now=None) -> int:
-    """End `sessions` and queue one revocation per (channel, viewer), through that viewer's newest version there.
+    """End `sessions` and queue one revocation per (channel ARN, viewer), through that viewer's newest version there.
+
+    Each revocation goes to the ARN the sessions' tokens were signed for, as recorded in their audit rows: a
+    channel re-pointed to another ARN, or deleted, leaves its sessions playing on the old one at IVS.
 
     The rows are claimed first (SELECT … FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite runs one write transaction at
     a time), so two workers, or a worker and a request, never end the same session twice or queue it twice. Only
@@ -65,20 +78,23 @@ def end_and_queue(sessions, *, reason, now=None) -> int:
         claimed = list(
             sessions.select_for_update(of=("self",), skip_locked=True)
             .exclude(viewer_id="")
-            .values_list("pk", "channel_id", "viewer_id")
+            .values_list("pk", "channel_arn", "viewer_id", "channel_id")
         )
         if not claimed:
             return 0
         # Bounded IN lists (SQLite allows 32,766 parameters): one UPDATE for up to 10,000 sessions.
         for start in range(0, len(claimed), 10_000):
-            chunk = [pk for pk, _, _ in claimed[start : start + 10_000]]
+            chunk = [pk for pk, *_ in claimed[start : start + 10_000]]
             TokenAudit.objects.filter(pk__in=chunk).update(ended_at=now, end_reason=reason)
-        newest: dict[tuple[int, str], int] = {}
-        for pk, channel_id, viewer_id in claimed:
-            newest[channel_id, viewer_id] = max(pk, newest.get((channel_id, viewer_id), 0))
+        newest: dict[tuple[str, str], tuple[int, int | None]] = {}
+        for pk, channel_arn, viewer_id, channel_id in claimed:
+            if pk > newest.get((channel_arn, viewer_id), (0, None))[0]:
+                newest[channel_arn, viewer_id] = (pk, channel_id)
         Revocation.objects.bulk_create(
-            Revocation(channel_id=channel_id, viewer_id=viewer_id, max_version=version, reason=reason)
-            for (channel_id, viewer_id), version in sorted(newest.items(), key=lambda item: item[1])
+            Revocation(
+                channel_id=channel_id, channel_arn=channel_arn, viewer_id=viewer_id, max_version=version, reason=reason
+            )
+            for (channel_arn, viewer_id), (version, channel_id) in sorted(newest.items(), key=lambda item: item[1][0])
         )
         deliver_soon()
     return len(newest)
@@ -154,12 +170,7 @@ def _claim(size, now=None) -> list[Revocation]:
     rows to come due again when the lease ends; a revocation delivered twice is harmless at IVS.
     """
     with transaction.atomic():
-        batch = list(
-            due_revocations(now)
-            .select_for_update(of=("self",), skip_locked=True)
-            .select_related("channel")
-            .order_by("pk")[:size]
-        )
+        batch = list(due_revocations(now).select_for_update(of=("self",), skip_locked=True).order_by("pk")[:size])
         lease_ends = timezone.now() + timedelta(seconds=CLAIM_LEASE_SECONDS)
         Revocation.objects.filter(pk__in=[revocation.pk for revocation in batch]).update(next_attempt_at=lease_ends)
     return batch
@@ -173,7 +184,7 @@ def _deliver(batch, report, *, throttle_retries, sleep):
     by_region: dict[str, list] = {}
     for revocation in batch:
         # A channel ARN without a region falls back to AWS_REGION in ivs_client().
-        by_region.setdefault(validators.region_of_arn(revocation.channel.arn), []).append(revocation)
+        by_region.setdefault(validators.region_of_arn(revocation.channel_arn), []).append(revocation)
     for region, revocations in by_region.items():
         _send_chunk(aws.ivs_client(region), revocations, report, throttle_retries=throttle_retries, sleep=sleep)
 
@@ -200,7 +211,7 @@ def _send_chunk(client, chunk, report, *, throttle_retries, sleep):
             return
         failed = {(e["channelArn"], e["viewerId"]): e for e in errors}
         for revocation in chunk:
-            error = failed.get((revocation.channel.arn, revocation.viewer_id))
+            error = failed.get((revocation.channel_arn, revocation.viewer_id))
             if error is None:
                 _mark_done(revocation, report)
             elif error.get("code") in PERMANENT_ERRORS:
@@ -214,7 +225,7 @@ def _call(client, chunk) -> list[dict]:
     if len(chunk) == 1:
         revocation = chunk[0]
         client.start_viewer_session_revocation(
-            channelArn=revocation.channel.arn,
+            channelArn=revocation.channel_arn,
             viewerId=revocation.viewer_id,
             viewerSessionVersionsLessThanOrEqualTo=revocation.max_version,
         )
@@ -222,7 +233,7 @@ def _call(client, chunk) -> list[dict]:
     response = client.batch_start_viewer_session_revocation(
         viewerSessions=[
             {
-                "channelArn": revocation.channel.arn,
+                "channelArn": revocation.channel_arn,
                 "viewerId": revocation.viewer_id,
                 "viewerSessionVersionsLessThanOrEqualTo": revocation.max_version,
             }

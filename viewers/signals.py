@@ -1,5 +1,6 @@
-"""Early reconciliation after the writes Django's auth owns: group membership, a group deleted, a user
-deactivated or deleted. Entitlement writes ask for it themselves (viewers/services.py).
+"""Early reconciliation after the writes Django's auth owns (group membership, a group deleted, a user
+deactivated or deleted) and after any write to a channel (deleted, made public, re-pointed: the admin, the sync
+from IVS, a shell). Entitlement writes ask for it themselves (viewers/services.py).
 
 The guarantee that withdrawn access stops playback is viewers.reconcile, run by the worker every
 IVS_RECONCILE_SECONDS whatever changed. These receivers only ask for a run now, so the common admin
@@ -7,10 +8,10 @@ edits take effect within a second or two instead of a period. Each writes one ta
 """
 
 from django.contrib.auth.models import Group
-from django.db.models.signals import m2m_changed, post_save, pre_delete
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.dispatch import receiver
 
-from viewers.models import User
+from viewers.models import Channel, User
 from viewers.reconcile import reconcile_soon
 
 
@@ -35,4 +36,13 @@ def group_deleted(sender, instance, **kwargs):
 @receiver(m2m_changed, sender=User.groups.through)
 def group_membership_changed(sender, instance, action, **kwargs):
     if action in ("post_remove", "post_clear"):
+        reconcile_soon()
+
+
+@receiver(post_save, sender=Channel)
+@receiver(post_delete, sender=Channel)
+def channel_changed(sender, instance, created=False, **kwargs):
+    # Its sessions' audit rows keep the ARN they run on; the reconciler ends those the channel no longer backs.
+    # A new channel has no sessions yet.
+    if not created:
         reconcile_soon()

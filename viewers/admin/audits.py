@@ -15,15 +15,42 @@ from viewers.models import Revocation, RevocationStatus, TokenAudit
 
 @admin.register(TokenAudit)
 class TokenAuditAdmin(ReadOnlyAdmin):
-    list_display = ("issued_at", "user", "channel", "viewer_id", "max_resolution", "client_ip", "purpose", "expires_at")
+    list_display = (
+        "issued_at",
+        "user",
+        "channel_label",
+        "viewer_id",
+        "max_resolution",
+        "client_ip",
+        "purpose",
+        "expires_at",
+    )
     list_filter = ("channel", "purpose", "max_resolution")
-    search_fields = ("user__username", "user__email", "viewer_id", "client_ip", "single_use_uuid")
+    search_fields = (
+        "user__username",
+        "user__email",
+        "viewer_id",
+        "client_ip",
+        "single_use_uuid",
+        "channel_name",
+        "channel_arn",
+        "key_fingerprint",
+    )
     list_select_related = ("user", "channel")
     date_hierarchy = "issued_at"
     show_full_result_count = False  # counting millions of rows on every page view is the slow part
 
     def get_changelist(self, request, **kwargs):
         return BoundedDateChangeList
+
+    @admin.display(description="channel", ordering="channel_name")
+    def channel_label(self, audit):
+        # The row outlives its channel, and keeps the name and ARN the token was signed for.
+        if audit.channel_id is None:
+            return f"{audit.channel_name} (deleted)"
+        if audit.channel.arn != audit.channel_arn:
+            return f"{audit.channel_name} (then {audit.channel_arn})"
+        return audit.channel_name or str(audit.channel)
 
     def get_urls(self):
         export = admin_view(
@@ -46,9 +73,19 @@ def _backlog() -> dict:
 
 @admin.register(Revocation)
 class RevocationAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "channel", "viewer_id", "max_version", "reason", "status", "attempts", "last_error")
+    list_display = (
+        "created_at",
+        "channel_arn",
+        "channel",
+        "viewer_id",
+        "max_version",
+        "reason",
+        "status",
+        "attempts",
+        "last_error",
+    )
     list_filter = ("status", "reason", "channel")
-    search_fields = ("viewer_id", "channel__name", "channel__arn", "last_error")
+    search_fields = ("viewer_id", "channel__name", "channel_arn", "last_error")
     list_select_related = ("channel",)
     readonly_fields = [f.name for f in Revocation._meta.fields]
     actions = ("retry_now",)

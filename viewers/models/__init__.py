@@ -9,7 +9,14 @@ from viewers.models.entitlements import (
     current_entitlement_q,
 )
 from viewers.models.keys import PlaybackKey, PlaybackKeyRegion
-from viewers.models.sessions import CountryDenial, Revocation, RevocationStatus, SessionEnd, TokenAudit
+from viewers.models.sessions import (
+    UNKNOWN_SIGNER,
+    CountryDenial,
+    Revocation,
+    RevocationStatus,
+    SessionEnd,
+    TokenAudit,
+)
 from viewers.models.users import Invitation, User, new_viewer_id
 
 __all__ = [
@@ -26,6 +33,7 @@ __all__ = [
     "RevocationStatus",
     "SessionEnd",
     "TokenAudit",
+    "UNKNOWN_SIGNER",
     "User",
     "current_entitlement_q",
     "new_viewer_id",

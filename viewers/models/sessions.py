@@ -33,11 +33,19 @@ class SessionEnd(models.TextChoices):
     REVOKED = "revoked", "access withdrawn"
 
 
+# The signer of audit rows written before rows recorded their key: any key may have signed them.
+UNKNOWN_SIGNER = "?"
+
+
 class TokenAudit(models.Model):
     """One row per token issued, which is also one playback session. The token itself is never stored.
 
     The row's id is the token's aws:viewer-session-version: ids only grow, so a newer session always
     has a higher version, and "revoke versions <= id" stops this session and every older one.
+
+    The row keeps what the token was signed for and with, whatever happens to the configuration later: the
+    channel's ARN and name (a session runs on the ARN its token carried, and the row outlives the channel), and
+    the signing key's fingerprint (a key may leave IVS only once the last token it signed has expired).
     """
 
     # Every player page inserts a row, so each index costs on the hottest write. user and channel get no
@@ -45,7 +53,10 @@ class TokenAudit(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
-    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+", db_index=False)
+    channel = models.ForeignKey(Channel, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False)
+    channel_arn = models.CharField("channel ARN", max_length=128)
+    channel_name = models.CharField(max_length=200, blank=True)
+    key_fingerprint = models.CharField("signed with", max_length=47, blank=True)
     viewer_id = models.CharField(max_length=40, blank=True)
     single_use_uuid = models.UUIDField(null=True, blank=True)
     max_resolution = models.CharField(max_length=8, blank=True)
@@ -63,10 +74,12 @@ class TokenAudit(models.Model):
             models.Index(fields=["channel", "issued_at"], name="audit_channel_issued"),
             # Device limits and revocation look up a viewer's recent sessions on one channel.
             models.Index(fields=["user", "channel", "issued_at"], name="audit_user_channel_issued"),
+            # When may a key leave IVS: the expiry of the last token it signed (keyrotation.deletable_at).
+            models.Index(fields=["key_fingerprint", "expires_at"], name="audit_key_expires"),
         ]
 
     def __str__(self):
-        return f"token for {self.channel_id} at {self.issued_at:%Y-%m-%d %H:%M:%S}"
+        return f"token for {self.channel_name or self.channel_arn} at {self.issued_at:%Y-%m-%d %H:%M:%S}"
 
     @property
     def session_version(self):
@@ -81,9 +94,13 @@ class RevocationStatus(models.TextChoices):
 
 class Revocation(models.Model):
     """A StartViewerSessionRevocation the site owes IVS. Kept until IVS has accepted it, so nothing
-    is lost while AWS is unreachable; `manage.py ivs_sync_revocations` delivers what is pending."""
+    is lost while AWS is unreachable; `manage.py ivs_sync_revocations` delivers what is pending.
 
-    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    Addressed to the ARN the sessions run on (their audit rows'), which is not the channel's current ARN once the
+    channel was re-pointed, and outlives a deleted channel: IVS keeps playing what the site forgot."""
+
+    channel = models.ForeignKey(Channel, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    channel_arn = models.CharField("channel ARN", max_length=128)
     viewer_id = models.CharField(max_length=40)
     max_version = models.PositiveBigIntegerField(help_text="Sessions with a version up to this one stop.")
     reason = models.CharField(max_length=16, choices=SessionEnd.choices)
@@ -99,4 +116,4 @@ class Revocation(models.Model):
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="revocation_due")]
 
     def __str__(self):
-        return f"revoke {self.viewer_id} on {self.channel_id} through {self.max_version}"
+        return f"revoke {self.viewer_id} on {self.channel_arn} through {self.max_version}"
