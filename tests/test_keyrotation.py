@@ -1,4 +1,5 @@
-"""Key rotation: generate, import (boto3, stubbed), make signing, delete only after the token TTL; the checks."""
+"""Key rotation: generate, import (boto3, stubbed), make signing, delete only once the last token the key signed
+(read from the audit) has expired; the checks."""
 
 from datetime import timedelta
 from io import StringIO
@@ -9,10 +10,12 @@ import time_machine
 from botocore.stub import Stubber
 from django.core.checks import run_checks
 from django.core.management import CommandError, call_command
+from django.test import Client
 from django.utils import timezone
 
+from tests.factories import audit_row
 from viewers import keyrotation, keys, tokens
-from viewers.models import PlaybackKey, PlaybackKeyRegion
+from viewers.models import UNKNOWN_SIGNER, PlaybackKey, PlaybackKeyRegion
 
 KEY_ARN = "arn:aws:ivs:us-west-2:123456789012:playback-key/AbCdEf123456"
 KEYS = "/admin/viewers/playbackkey/"
@@ -30,6 +33,13 @@ def ivs():
 def admin_client(client, admin_user):
     client.force_login(admin_user)
     return client
+
+
+def watch(viewer):
+    """The viewer opens the player page: one token signed with the configured key, recorded in the audit."""
+    browser = Client()
+    browser.force_login(viewer)
+    assert browser.get("/channels/main-event/").status_code == 200
 
 
 def ivs_messages():
@@ -114,23 +124,62 @@ class TestSwitchingAndDeleting:
             keyrotation.make_signing(key)
         assert PlaybackKey.objects.get(is_signing=True) == registered_key
 
-    def test_the_old_key_may_go_only_one_ttl_after_it_stopped_signing(self, registered_key, use_new_key, settings):
+    def test_the_old_key_may_go_only_once_the_last_token_it_signed_has_expired(
+        self, registered_key, use_new_key, settings, alice, client
+    ):
         settings.IVS_TOKEN_TTL_SECONDS = 300
-        new = use_new_key()
-        switched = timezone.now()
-        with time_machine.travel(switched, tick=False):
-            keyrotation.make_signing(new)
+        signed = timezone.now().replace(microsecond=0)
+        with time_machine.travel(signed, tick=False):
+            watch(alice)
+        with time_machine.travel(signed + timedelta(seconds=100), tick=False):
+            keyrotation.make_signing(use_new_key())
         old = PlaybackKey.objects.get(pk=registered_key.pk)
-        assert not old.is_signing and old.signing_stopped_at == switched
-        assert keyrotation.deletable_at(old) == switched + timedelta(seconds=300) + keyrotation.CLOCK_SLACK
-        with time_machine.travel(switched + timedelta(seconds=300), tick=False):
-            assert not keyrotation.can_delete(old)
+        assert not old.is_signing and old.signing_stopped_at == signed + timedelta(seconds=100)
+        # The token's expiry decides, not when the flag moved: 300 s after it was signed, plus the clock slack.
+        state = keyrotation.retirement(old)
+        assert state.deletable_at == signed + timedelta(seconds=300) + keyrotation.CLOCK_SLACK
+        with time_machine.travel(signed + timedelta(seconds=359), tick=False):
+            assert not state.allowed()
             with pytest.raises(keyrotation.RotationError, match="may still be in use until"):
                 keyrotation.retire(old)
         assert PlaybackKey.objects.filter(pk=old.pk).exists()
-        with time_machine.travel(switched + timedelta(seconds=361), tick=False):
+        with time_machine.travel(signed + timedelta(seconds=361), tick=False):
             assert "Deleted test-key" in keyrotation.retire(old)
         assert not PlaybackKey.objects.filter(pk=old.pk).exists()
+
+    def test_a_key_unflagged_behind_the_rotations_back_still_waits_for_its_tokens(
+        self, registered_key, use_new_key, alice, client
+    ):
+        """The demo's old bug: the flag moved without the rotation step, so signing_stopped_at stayed empty."""
+        watch(alice)
+        use_new_key()
+        PlaybackKey.objects.filter(pk=registered_key.pk).update(is_signing=False)
+        old = PlaybackKey.objects.get(pk=registered_key.pk)
+        assert old.signing_stopped_at is None
+        with pytest.raises(keyrotation.RotationError, match="may still be in use until"):
+            keyrotation.retire(old)
+        assert "tokens it signed are valid until" in keyrotation.retirement(old).describe()
+
+    def test_a_key_that_never_signed_says_so_and_may_go_at_once(self, registered_key):
+        _, unused = keyrotation.generate("never-used")
+        state = keyrotation.retirement(unused)
+        assert state.allowed() and state.describe() == "never signed a token: may be deleted now"
+        assert keyrotation.retire(unused) == "Deleted never-used from the site."
+
+    def test_the_key_the_site_is_configured_with_cannot_go_even_unflagged(self, registered_key):
+        PlaybackKey.objects.filter(pk=registered_key.pk).update(is_signing=False)
+        registered_key.refresh_from_db()
+        with pytest.raises(keyrotation.RotationError, match="configured in IVS_PLAYBACK_PRIVATE_KEY_FILE"):
+            keyrotation.retire(registered_key)
+
+    def test_rows_from_before_keys_were_recorded_count_for_every_key(self, registered_key, alice, private_channel):
+        keyrotation._unknown_signer_expiry.cache_clear()
+        audit_row(alice, private_channel, key_fingerprint=UNKNOWN_SIGNER)
+        _, unused = keyrotation.generate("never-used")
+        try:
+            assert not keyrotation.retirement(unused).allowed()
+        finally:
+            keyrotation._unknown_signer_expiry.cache_clear()
 
     def test_the_signing_key_cannot_be_deleted(self, registered_key):
         with pytest.raises(keyrotation.RotationError, match="signing key"):
@@ -221,10 +270,11 @@ class TestTheAdmin:
         assert admin_client.post(f"{KEYS}{key.pk}/step/make_signing/").status_code == 302
         assert PlaybackKey.objects.get(is_signing=True) == key
 
-    def test_delete_is_offered_only_after_the_ttl(self, admin_client, registered_key, use_new_key):
+    def test_delete_is_offered_only_after_the_ttl(self, admin_client, registered_key, use_new_key, alice, client):
+        watch(alice)
         keyrotation.make_signing(use_new_key())
         old_url = f"{KEYS}{registered_key.pk}/step/retire/"
-        assert "deletable after" in admin_client.get(KEYS).content.decode()
+        assert "tokens it signed are valid until" in admin_client.get(KEYS).content.decode()
         response = admin_client.post(old_url)
         assert response.status_code == 302 and PlaybackKey.objects.filter(pk=registered_key.pk).exists()
         with time_machine.travel(timezone.now() + timedelta(hours=1)):
@@ -242,8 +292,11 @@ class TestTheAdmin:
 
 @pytest.mark.django_db
 class TestTheCommand:
-    def test_generate_writes_a_private_file_and_activate_switches(self, tmp_path, registered_key, settings):
+    def test_generate_writes_a_private_file_and_activate_switches(
+        self, tmp_path, registered_key, settings, alice, client
+    ):
         settings.AWS_REGION = ""
+        watch(alice)
         out = StringIO()
         call_command("ivs_rotate_key", "generate", str(tmp_path / "new.pem"), "--name", "site-new", stdout=out)
         assert (tmp_path / "new.pem").stat().st_mode & 0o777 == 0o600
@@ -254,7 +307,7 @@ class TestTheCommand:
         out = StringIO()
         call_command("ivs_rotate_key", "activate", stdout=out)
         assert "site-new is now the signing key" in out.getvalue()
-        assert "test-key stopped signing; it may be deleted after" in out.getvalue()
+        assert "test-key stopped signing; tokens it signed are valid until" in out.getvalue()
         with pytest.raises(CommandError, match="may still be in use"):
             call_command("ivs_rotate_key", "delete", "test-key")
         keys.forget_cached_keys()

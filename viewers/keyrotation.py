@@ -6,23 +6,27 @@
    region with channels (viewers/keyregions.py), since IVS key pairs are regional.
 3. Deploy the new private key (IVS_PLAYBACK_PRIVATE_KEY_FILE), restart, then make_signing(): it checks that
    the configured private key really is the new key, and the old key's `signing_stopped_at` is recorded.
-4. retire() the old key once every token it signed has expired: one TTL (plus clock slack) after it stopped.
-   It is deleted from every region it was imported into.
+4. retire() the old key once every token it signed has expired. Which key signed a token is in its audit row, so
+   "the last token it signed" is read from the audit, not inferred from a flag: however the site was started or
+   restarted (the demo, a server still on the old key), a key that signed a token a minute ago waits, and one that
+   never signed may go at once. It is deleted from every region it was imported into.
 
 IVS accepts up to 3 key pairs per account and region, and a token signed by any of them.
 """
 
+import functools
 import re
 import shlex
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from viewers import aws, keyregions, keys, tokens
-from viewers.models import PlaybackKey
+from viewers.models import UNKNOWN_SIGNER, PlaybackKey, TokenAudit
 
 IVS_KEY_LIMIT = keyregions.IVS_KEY_LIMIT
 # Tokens are checked by IVS against its own clock; allow for servers that are a little off.
@@ -108,17 +112,56 @@ def make_signing(key: PlaybackKey) -> PlaybackKey:
     return key
 
 
-def deletable_at(key: PlaybackKey):
-    """When the key may go: one token TTL after it stopped signing. None while it signs."""
-    if key.is_signing:
-        return None
-    since = key.signing_stopped_at or key.created_at
-    return since + timedelta(seconds=settings.IVS_TOKEN_TTL_SECONDS) + CLOCK_SLACK
+@dataclass(frozen=True)
+class Retirement:
+    """Whether a key may leave IVS: never while the site signs with it, else once its last token has expired."""
+
+    signing: bool  # recorded as the signing key, or the key this site is configured with
+    deletable_at: datetime | None  # the last token it signed expires then (plus clock slack); None: never signed
+
+    def allowed(self, now=None) -> bool:
+        return not self.signing and (self.deletable_at is None or (now or timezone.now()) >= self.deletable_at)
+
+    def describe(self, now=None) -> str:
+        if self.signing:
+            return "signing"
+        if self.deletable_at is None:
+            return "never signed a token: may be deleted now"
+        if self.allowed(now):
+            return "its tokens have expired: may be deleted"
+        return f"tokens it signed are valid until {timezone.localtime(self.deletable_at):%Y-%m-%d %H:%M:%S}"
 
 
-def can_delete(key: PlaybackKey, now=None) -> bool:
-    when = deletable_at(key)
-    return when is not None and (now or timezone.now()) >= when
+def _newest_expiry(fingerprint):
+    """The expiry of the newest token signed by the key with `fingerprint` (an index lookup: audit_key_expires)."""
+    return TokenAudit.objects.filter(key_fingerprint=fingerprint).order_by("-expires_at").values("expires_at")[:1]
+
+
+def with_last_token(keys):
+    """`keys` (a PlaybackKey queryset) with `last_token_expires_at`, for a list of keys in one query."""
+    return keys.annotate(last_token_expires_at=Subquery(_newest_expiry(OuterRef("fingerprint"))))
+
+
+@functools.cache
+def _unknown_signer_expiry() -> datetime | None:
+    # Only rows written before the audit recorded keys have no known signer, and no new ones appear: ask once.
+    return _newest_expiry(UNKNOWN_SIGNER).values_list("expires_at", flat=True).first()
+
+
+def last_token_expiry(key: PlaybackKey) -> datetime | None:
+    """When the newest token `key` signed expires, from the audit (None: it never signed one). Rows written before
+    the audit recorded keys count for every key."""
+    if hasattr(key, "last_token_expires_at"):
+        own = key.last_token_expires_at
+    else:
+        own = _newest_expiry(key.fingerprint).values_list("expires_at", flat=True).first()
+    return max((when for when in (own, _unknown_signer_expiry()) if when), default=None)
+
+
+def retirement(key: PlaybackKey) -> Retirement:
+    signing = key.is_signing or configured_fingerprint() == key.fingerprint
+    last = None if signing else last_token_expiry(key)
+    return Retirement(signing=signing, deletable_at=last + CLOCK_SLACK if last else None)
 
 
 def delete_command(key: PlaybackKey) -> str:
@@ -132,12 +175,16 @@ def delete_command(key: PlaybackKey) -> str:
 def retire(key: PlaybackKey, clients=None, now=None) -> str:
     """Delete the key pair from IVS, in every region it was imported into (when AWS is configured), and from
     the site. Returns a note for the operator: what was deleted, or the commands still to run in IVS."""
-    if not can_delete(key, now):
-        when = deletable_at(key)
-        if when is None:
-            raise RotationError(f"{key.name} is the signing key; make another key the signing key first.")
+    state = retirement(key)
+    if state.signing:
         raise RotationError(
-            f"Tokens signed with {key.name} may still be in use until {timezone.localtime(when):%Y-%m-%d %H:%M:%S}."
+            f"{key.name} is the signing key (recorded, or configured in IVS_PLAYBACK_PRIVATE_KEY_FILE); "
+            "make another key the signing key first."
+        )
+    if not state.allowed(now):
+        raise RotationError(
+            f"Tokens signed with {key.name} may still be in use until "
+            f"{timezone.localtime(state.deletable_at):%Y-%m-%d %H:%M:%S}."
         )
     note = f"Deleted {key.name} from the site."
     if key.regions.exists():

@@ -6,7 +6,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html
 
 from viewers import aws, keyregions, keyrotation, tokens
@@ -105,16 +104,17 @@ class PlaybackKeyAdmin(OpsWarnings, admin.ModelAdmin):
     def rotation(self, key):
         if not key.pk:
             return "—"
-        if key.is_signing:
-            return "signing"
-        if keyrotation.can_delete(key):
+        state = keyrotation.retirement(key)
+        if state.allowed():
             return format_html(
-                '<a href="{}">delete…</a>', reverse("admin:viewers_playbackkey_step", args=[key.pk, "retire"])
+                '{} <a href="{}">delete…</a>',
+                state.describe(),
+                reverse("admin:viewers_playbackkey_step", args=[key.pk, "retire"]),
             )
-        return f"deletable after {timezone.localtime(keyrotation.deletable_at(key)):%Y-%m-%d %H:%M}"
+        return state.describe()
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("regions")
+        return keyrotation.with_last_token(super().get_queryset(request).prefetch_related("regions"))
 
     @admin.display(description="IVS regions")
     def region_list(self, key):
@@ -236,8 +236,10 @@ def key_step(model_admin, request, pk, step):
     if step == "retire":
         if not request.user.has_perm("viewers.delete_playbackkey"):
             raise PermissionDenied
-        if not keyrotation.can_delete(key):
-            messages.error(request, f"{key.name} cannot be deleted yet: {_why_not_deletable(key)}.")
+        state = keyrotation.retirement(key)
+        if not state.allowed():
+            why = "it is the signing key" if state.signing else state.describe()
+            messages.error(request, f"{key.name} cannot be deleted yet: {why}.")
             return redirect("admin:viewers_playbackkey_change", key.pk)
     if request.method == "POST":
         return _apply_step(request, key, step)
@@ -258,13 +260,6 @@ def key_step(model_admin, request, pk, step):
         delete_command=keyrotation.delete_command(key),
         configured_matches=keyrotation.configured_fingerprint() == key.fingerprint,
     )
-
-
-def _why_not_deletable(key) -> str:
-    when = keyrotation.deletable_at(key)
-    if when is None:
-        return "it is the signing key"
-    return f"tokens it signed may still be in use until {timezone.localtime(when):%Y-%m-%d %H:%M:%S}"
 
 
 def _apply_step(request, key, step):

@@ -75,8 +75,7 @@ class Command(BaseCommand):
         self.stdout.write(f"{key.name} is now the signing key.")
         for old in previous:
             old.refresh_from_db()
-            when = keyrotation.deletable_at(old)
-            self.stdout.write(f"{old.name} stopped signing; it may be deleted after {when:%Y-%m-%d %H:%M:%S %Z}.")
+            self.stdout.write(f"{old.name} stopped signing; {keyrotation.retirement(old).describe()}.")
 
     def _delete(self, name, **options):
         key = PlaybackKey.objects.filter(name=name).first()
@@ -86,12 +85,7 @@ class Command(BaseCommand):
 
     def _status(self, **options):
         for key in PlaybackKey.objects.prefetch_related("regions"):
-            if key.is_signing:
-                state = "signing"
-            elif keyrotation.can_delete(key):
-                state = "may be deleted"
-            else:
-                state = f"deletable after {keyrotation.deletable_at(key):%Y-%m-%d %H:%M:%S}"
+            state = keyrotation.retirement(key).describe()
             active = "active" if key.is_active else "inactive"
             regions = ", ".join(record.region for record in key.regions.all()) or "not imported"
             self.stdout.write(f"{key.name:<28} {key.fingerprint}  {active:<8} {state}  {regions}")
