@@ -4,11 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 DEV_KEY := var/dev-playback-key.pem
+# The key the demo signs with: the one IVS_PLAYBACK_PRIVATE_KEY_FILE names when the environment gives one (a
+# rotation's new key), else the development key made on the first run.
+PLAYBACK_KEY := $(or $(IVS_PLAYBACK_PRIVATE_KEY_FILE),$(DEV_KEY))
 
 # The embedded default: SQLite, local IVS origin, a self-hosted player bundle, a dev key.
 # Revocations go through boto3 to the local origin's copy of the IVS API, as they would go to AWS.
 DEV_ENV := DEBUG=true IVS_LOCAL_ORIGIN=true SECURE_COOKIES=false \
-	IVS_PLAYBACK_PRIVATE_KEY_FILE=$(DEV_KEY) \
+	IVS_PLAYBACK_PRIVATE_KEY_FILE=$(PLAYBACK_KEY) \
 	AWS_REGION=us-west-2 AWS_ACCESS_KEY_ID=local-demo AWS_SECRET_ACCESS_KEY=local-demo \
 	AWS_ENDPOINT_URL_IVS=http://127.0.0.1:$(PORT)/ivs \
 	IVS_PLAYER_SDK_URL=/static/vendor/ivs/ivs-player.js \
@@ -23,7 +26,7 @@ PROD_CACHE ?= redis://127.0.0.1:6379/0
 PROD_SECRET := var/prod-secret-key
 PROD_ENV := DEBUG=false DATABASE_URL=$(PROD_DB) CACHE_URL=$(PROD_CACHE) SECRET_KEY_FILE=$(PROD_SECRET) \
 	ALLOWED_HOSTS=127.0.0.1,localhost SECURE_SSL_REDIRECT=false SECURE_COOKIES=false SECURE_HSTS_SECONDS=0 \
-	IVS_LOCAL_ORIGIN=true IVS_LOCAL_ORIGIN_IN_PRODUCTION_I_KNOW=true IVS_PLAYBACK_PRIVATE_KEY_FILE=$(DEV_KEY) \
+	IVS_LOCAL_ORIGIN=true IVS_LOCAL_ORIGIN_IN_PRODUCTION_I_KNOW=true IVS_PLAYBACK_PRIVATE_KEY_FILE=$(PLAYBACK_KEY) \
 	AWS_REGION=us-west-2 AWS_ACCESS_KEY_ID=local-demo AWS_SECRET_ACCESS_KEY=local-demo \
 	AWS_ENDPOINT_URL_IVS=http://127.0.0.1:$(PROD_PORT)/ivs \
 	IVS_PLAYER_SDK_URL=/static/vendor/ivs/ivs-player.js \
@@ -32,8 +35,10 @@ PROD_ENV := DEBUG=false DATABASE_URL=$(PROD_DB) CACHE_URL=$(PROD_CACHE) SECRET_K
 
 .PHONY: bench-reconcile run test install player lint fmt check clean serve-prod collectstatic test-postgres test-prod services bench
 
+# migrate skips the system checks: after a rotation that deleted the configured key, `demo` registers it again
+# (ivs.E020 would otherwise stop the run before it can); runserver runs every check before it serves.
 run: $(BIN)/.installed player $(DEV_KEY)
-	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
+	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput --skip-checks
 	$(DEV_ENV) $(BIN)/python manage.py demo --origin http://127.0.0.1:$(PORT)
 	$(DEV_ENV) bin/with-worker $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
@@ -56,7 +61,7 @@ $(DEV_KEY): | $(BIN)/.installed
 
 serve-prod: $(BIN)/.installed player $(DEV_KEY) $(PROD_SECRET) services
 	$(BIN)/python ops/createdb.py $(PROD_DB)
-	$(PROD_ENV) $(BIN)/python manage.py migrate --noinput
+	$(PROD_ENV) $(BIN)/python manage.py migrate --noinput --skip-checks
 	$(PROD_ENV) DEBUG=true $(BIN)/python manage.py demo --origin http://127.0.0.1:$(PROD_PORT)
 	$(PROD_ENV) $(BIN)/python manage.py collectstatic --noinput -v 0
 	$(PROD_ENV) PORT=$(PROD_PORT) WEB_CONCURRENCY=$${WEB_CONCURRENCY:-3} \

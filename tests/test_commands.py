@@ -5,12 +5,13 @@ import uuid
 from pathlib import Path
 
 import pytest
+from django.core.checks import run_checks
 from django.core.management import CommandError, call_command
 
 from localivs import state
 from localivs.models import SpentToken
 from tests.conftest import PRIVATE_ARN, playback_url_for
-from viewers import tokens
+from viewers import keyrotation, tokens
 from viewers.management.commands import ivs_verify
 from viewers.models import Channel, Entitlement, PlaybackKey, User
 
@@ -46,6 +47,43 @@ class TestDemo:
         page = client.get("/channels/demo-event/").content.decode()
         url = page.split('"playbackUrl": "')[1].split('"')[0]
         assert client.get(url.replace("http://127.0.0.1:8000", "")).status_code == 200
+
+
+class TestTheDemosKey:
+    """The demo registers the key it signs with when the database lacks it, and otherwise leaves keys alone: the
+    rotation's own steps record the switch, and the checks they make are what keep old tokens valid."""
+
+    @pytest.fixture(autouse=True)
+    def debug(self, settings):
+        settings.DEBUG = True
+
+    def test_a_fresh_database_gets_the_configured_key_as_its_signing_key(self, signing_key):
+        call_command("demo")
+        key = PlaybackKey.objects.get()
+        assert key.fingerprint == tokens.fingerprint(signing_key) and key.is_signing
+        assert list(key.regions.values_list("region", flat=True)) == ["us-west-2"]
+
+    def test_a_registered_key_keeps_its_name_and_flag(self, registered_key, capsys):
+        """A key generated in the admin and then configured: the demo must not make it the signing key itself."""
+        rotated_to = registered_key
+        PlaybackKey.objects.filter(pk=rotated_to.pk).update(name="site-2027", is_signing=False)
+        _, old = keyrotation.generate("dev-old")
+        PlaybackKey.objects.filter(pk=old.pk).update(is_signing=True)
+        call_command("demo")
+        rotated_to.refresh_from_db()
+        old.refresh_from_db()
+        assert (rotated_to.name, rotated_to.is_signing) == ("site-2027", False)
+        assert old.is_signing and old.signing_stopped_at is None
+        assert "not recorded as the signing key" in capsys.readouterr().out
+
+    def test_after_a_rotation_deleted_the_configured_key_it_is_registered_again_and_the_site_starts(self, signing_key):
+        _, rotated_to = keyrotation.generate("site-2027")
+        PlaybackKey.objects.filter(pk=rotated_to.pk).update(is_signing=True)
+        assert "ivs.E020" in [m.id for m in run_checks()]
+        call_command("demo")
+        again = PlaybackKey.objects.get(fingerprint=tokens.fingerprint(signing_key))
+        assert not again.is_signing and PlaybackKey.objects.get(pk=rotated_to.pk).is_signing
+        assert [m.id for m in run_checks() if m.is_serious()] == []
 
 
 @pytest.fixture

@@ -13,6 +13,8 @@ PASSWORD = "watch-the-demo"  # noqa: S105  demo data refuses to exist outside DE
 
 class Command(BaseCommand):
     help = "Seed local demo data (idempotent): an admin, viewers and channels played by the local IVS origin."
+    # It registers the configured key when the database lacks it, which is what ivs.E020 would complain about.
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -39,22 +41,38 @@ class Command(BaseCommand):
         ]:
             self.stdout.write(f"  {username:<10} / {PASSWORD}   {what}")
 
-    def _seed(self, origin, signing_key):
-        public_pem = tokens.public_key_pem(signing_key)
+    def _seed_key(self, signing_key):
+        """Register the configured key if this database does not know it (a first run, or a key rotated away and
+        deleted since). A registered key is left exactly as the operator left it: its name, its signing flag and
+        the old key's "signing stopped at" belong to the rotation's own steps, which check what they record."""
         fingerprint = tokens.fingerprint(signing_key)
-        PlaybackKey.objects.filter(is_signing=True).exclude(fingerprint=fingerprint).update(is_signing=False)
-        key, _ = PlaybackKey.objects.update_or_create(
-            fingerprint=fingerprint,
-            defaults={"name": f"dev-{fingerprint[:11]}", "public_key_pem": public_pem, "is_signing": True},
-        )
-        # The local origin knows every registered key; record it as imported in the demo's region, as a real
-        # import would, so the region check (ivs.W021) has nothing to say about the demo.
-        key_id = "demo" + fingerprint.replace(":", "")[:12]
-        PlaybackKeyRegion.objects.get_or_create(
-            key=key,
-            region=DEMO_REGION,
-            defaults={"arn": f"arn:aws:ivs:{DEMO_REGION}:{DEMO_ACCOUNT}:playback-key/{key_id}"},
-        )
+        key = PlaybackKey.objects.filter(fingerprint=fingerprint).first()
+        if key is None:
+            key = PlaybackKey(
+                name=f"dev-{fingerprint[:11].replace(':', '')}",
+                public_key_pem=tokens.public_key_pem(signing_key),
+                # The signing key only on a fresh database: otherwise "Make signing key" records the switch.
+                is_signing=not PlaybackKey.objects.filter(is_signing=True).exists(),
+            )
+            key.full_clean()
+            key.save()
+            # The local origin knows every registered key; record it as imported in the demo's region, as a real
+            # import would, so the region check (ivs.W021) has nothing to say about the demo.
+            key_id = "demo" + fingerprint.replace(":", "")[:12]
+            PlaybackKeyRegion.objects.create(
+                key=key, arn=f"arn:aws:ivs:{DEMO_REGION}:{DEMO_ACCOUNT}:playback-key/{key_id}"
+            )
+        return key
+
+    def _seed(self, origin, signing_key):
+        key = self._seed_key(signing_key)
+        if not key.is_signing:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"The demo signs with {key.name}, which is not recorded as the signing key: finish the rotation "
+                    f"with its “Make signing key” step (Playback keys in the admin, or `ivs_rotate_key activate`)."
+                )
+            )
         private = self._channel("Demo Event", "demo-event", "demoPrivate01", origin, is_private=True)
         self._channel("Demo Lobby", "demo-lobby", "demoPublic01", origin, is_private=False)
 
