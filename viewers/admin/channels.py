@@ -1,14 +1,18 @@
 """Channels in the admin: the list and form, a channel's activity page, and the sync from IVS."""
 
+from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected
 from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.shortcuts import get_object_or_404, redirect
+from django.template.defaultfilters import pluralize
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from viewers import activity, aws, channel_sync, keyregions
+from viewers import activity, aws, channel_sync, keyregions, revocation
 from viewers.admin.base import OpsMedia, admin_view, changelist_url, render
 from viewers.admin.warnings import OpsWarnings
 from viewers.models import Channel
@@ -59,6 +63,15 @@ def ivs_sync(model_admin, request):
     )
 
 
+def _with_watching(response, channels):
+    """A delete confirmation that says who is watching: deleting a channel stops their streams."""
+    if isinstance(response, TemplateResponse):
+        response.context_data.update(
+            watching=revocation.watching(channels), session_hours=settings.IVS_SESSION_MAX_HOURS
+        )
+    return response
+
+
 @admin.register(Channel)
 class ChannelAdmin(OpsWarnings, admin.ModelAdmin):
     list_display = ("name", "slug", "access", "countries", "is_listed", "arn", "created_at", "activity_link")
@@ -88,6 +101,33 @@ class ChannelAdmin(OpsWarnings, admin.ModelAdmin):
     @admin.display(description="activity")
     def activity_link(self, channel):
         return format_html('<a href="{}">last 48 h</a>', reverse("admin:viewers_channel_activity", args=[channel.pk]))
+
+    actions = ("delete_selected",)
+
+    @admin.action(permissions=["delete"], description=delete_selected.short_description)
+    def delete_selected(self, request, queryset):
+        return _with_watching(delete_selected(self, request, queryset), queryset)
+
+    def render_delete_form(self, request, context):
+        return _with_watching(super().render_delete_form(request, context), [context["object"]])
+
+    def save_model(self, request, obj, form, change):
+        # Re-pointing or making a channel public ends the sessions its tokens opened (the reconciler, by the ARN
+        # each session plays): say so, since the operator's viewers see their players reload.
+        ends_sessions = change and (
+            "arn" in form.changed_data or ("is_private" in form.changed_data and not obj.is_private)
+        )
+        watching = revocation.watching([obj]) if ends_sessions else None
+        super().save_model(request, obj, form, change)
+        if watching and watching["viewers"]:
+            count = watching["viewers"]
+            self.message_user(
+                request,
+                f"{count} viewer{pluralize(count)} watching {obj.name} had a token for the channel as it was: "
+                f"{pluralize(count, 'that stream is,those streams are')} being stopped, and each player asks again "
+                "for the channel as it is now.",
+                messages.WARNING,
+            )
 
     def get_urls(self):
         return [
