@@ -453,4 +453,19 @@ class TestChangingAChannelWhileViewersWatch:
         }
         response = admin_client.post(f"{self.CHANNEL}{private_channel.pk}/change/", form, follow=True)
         assert Channel.objects.get().arn == new_arn
-        assert "2 viewers watching Main Event had a token for the channel as it was" in response.content.decode()
+        assert "2 viewers watching Main Event played its old ARN: IVS is told to stop those streams" in (
+            response.content.decode()
+        )
+
+    def test_making_it_public_says_the_private_streams_are_being_stopped(self, admin_client, private_channel, watched):
+        form = {
+            "name": private_channel.name,
+            "slug": private_channel.slug,
+            "arn": private_channel.arn,
+            "playback_url": private_channel.playback_url,
+            "is_listed": "on",
+        }
+        response = admin_client.post(f"{self.CHANNEL}{private_channel.pk}/change/", form, follow=True)
+        assert not Channel.objects.get().is_private
+        assert "played its old private stream" in response.content.decode()
+        assert "each player then loads the channel&#x27;s public stream" in response.content.decode()

@@ -114,18 +114,18 @@ class ChannelAdmin(OpsWarnings, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         # Re-pointing or making a channel public ends the sessions its tokens opened (the reconciler, by the ARN
         # each session plays): say so, since the operator's viewers see their players reload.
-        ends_sessions = change and (
-            "arn" in form.changed_data or ("is_private" in form.changed_data and not obj.is_private)
-        )
-        watching = revocation.watching([obj]) if ends_sessions else None
+        re_pointed = change and "arn" in form.changed_data
+        made_public = change and "is_private" in form.changed_data and not obj.is_private
+        watching = revocation.watching([obj]) if re_pointed or made_public else None
         super().save_model(request, obj, form, change)
         if watching and watching["viewers"]:
             count = watching["viewers"]
+            then = "asks for a token for the new ARN" if re_pointed else "loads the channel's public stream"
             self.message_user(
                 request,
-                f"{count} viewer{pluralize(count)} watching {obj.name} had a token for the channel as it was: "
-                f"{pluralize(count, 'that stream is,those streams are')} being stopped, and each player asks again "
-                "for the channel as it is now.",
+                f"{count} viewer{pluralize(count)} watching {obj.name} played its old "
+                f"{'ARN' if re_pointed else 'private stream'}: IVS is told to stop "
+                f"{pluralize(count, 'that stream,those streams')}, and each player then {then}.",
                 messages.WARNING,
             )
 
