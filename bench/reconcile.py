@@ -93,13 +93,15 @@ def seed(viewers: int, sessions: int) -> None:
         ),
         (
             "open sessions",
-            """INSERT INTO viewers_tokenaudit (user_id, channel_id, viewer_id, max_resolution, issued_at, expires_at,
-                   user_agent, purpose, end_reason)
-               SELECT u.id, (SELECT min(id) FROM viewers_channel) + u.id %% 10, u.viewer_id,
+            """INSERT INTO viewers_tokenaudit (user_id, channel_id, channel_arn, channel_name, key_fingerprint,
+                   viewer_id, max_resolution, issued_at, expires_at, user_agent, purpose, end_reason)
+               SELECT u.id, c.id, c.arn, c.name, 'bench', u.viewer_id,
                    CASE WHEN k %% 2 = 0 THEN 'SD' ELSE '' END,
                    now() - (k * 4) * interval '1 hour' - (u.id %% 3600) * interval '1 second',
                    now() + interval '5 minutes', 'bench', 'page', ''
-               FROM viewers_user u, generate_series(0, %s - 1) k""",
+               FROM viewers_user u
+               JOIN viewers_channel c ON c.id = (SELECT min(id) FROM viewers_channel) + u.id %% 10,
+               generate_series(0, %s - 1) k""",
             [per_viewer],
         ),
         ("analyze", "ANALYZE", []),

@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 PASSWORD = "bench-password"  # noqa: S105  bench data only
 BIG_EVENT = 1
 # Bump when the data set changes shape, so --if-missing re-seeds cached databases.
-SEED_VERSION = "2"
+SEED_VERSION = "3"
 MARKER = "bench_seed_marker"
 BULK_TABLES = ("viewers_entitlement", "viewers_tokenaudit")
 ARN = "arn:aws:ivs:us-west-2:123456789012:channel/bench{:05d}"
@@ -135,15 +135,17 @@ def seed(n: dict) -> None:
         ),
         (
             "token audits",
-            """INSERT INTO viewers_tokenaudit (user_id, channel_id, viewer_id, single_use_uuid,
-                   max_resolution, issued_at, expires_at, client_ip, user_agent, purpose{fill})
-               SELECT 1 + a %% %(users)s, CASE WHEN a %% 5 < 2 THEN 1 ELSE 2 + a %% (%(channels)s - 1) END,
+            """INSERT INTO viewers_tokenaudit (user_id, channel_id, channel_arn, channel_name, key_fingerprint,
+                   viewer_id, single_use_uuid, max_resolution, issued_at, expires_at, client_ip, user_agent,
+                   purpose{fill})
+               SELECT 1 + a %% %(users)s, c.id, c.arn, c.name, 'be:nc:h0:00:00:00:00:00:00:00:00:00:00:00:00:00',
                    md5('viewer' || (1 + a %% %(users)s)), gen_random_uuid(), '',
                    now() - (a * (30 * 86400.0 / %(count)s)) * interval '1 second',
                    now() - (a * (30 * 86400.0 / %(count)s)) * interval '1 second' + interval '300 seconds',
                    ('10.' || (a / 65536) %% 256 || '.' || (a / 256) %% 256 || '.' || a %% 256)::inet,
                    'Mozilla/5.0 (bench)', 'page'{values}
-               FROM generate_series(1, %(count)s) a""",
+               FROM generate_series(1, %(count)s) a
+               JOIN viewers_channel c ON c.id = CASE WHEN a %% 5 < 2 THEN 1 ELSE 2 + a %% (%(channels)s - 1) END""",
             {"users": n["users"], "channels": n["channels"], "count": n["audits"]},
         ),
         ("analyze", "ANALYZE", []),
