@@ -116,15 +116,24 @@ def make_signing(key: PlaybackKey) -> PlaybackKey:
 class Retirement:
     """Whether a key may leave IVS: never while the site signs with it, else once its last token has expired."""
 
-    signing: bool  # recorded as the signing key, or the key this site is configured with
+    recorded: bool  # recorded as the signing key
+    configured: bool  # the key this site is configured with (IVS_PLAYBACK_PRIVATE_KEY_FILE)
     deletable_at: datetime | None  # the last token it signed expires then (plus clock slack); None: never signed
+
+    @property
+    def signing(self) -> bool:
+        return self.recorded or self.configured
 
     def allowed(self, now=None) -> bool:
         return not self.signing and (self.deletable_at is None or (now or timezone.now()) >= self.deletable_at)
 
     def describe(self, now=None) -> str:
-        if self.signing:
+        if self.recorded and self.configured:
             return "signing"
+        if self.recorded:
+            return "recorded as the signing key, but the site is configured with another key"
+        if self.configured:
+            return "the site signs with it: finish the rotation with “Make signing key”"
         if self.deletable_at is None:
             return "never signed a token: may be deleted now"
         if self.allowed(now):
@@ -159,9 +168,9 @@ def last_token_expiry(key: PlaybackKey) -> datetime | None:
 
 
 def retirement(key: PlaybackKey) -> Retirement:
-    signing = key.is_signing or configured_fingerprint() == key.fingerprint
-    last = None if signing else last_token_expiry(key)
-    return Retirement(signing=signing, deletable_at=last + CLOCK_SLACK if last else None)
+    configured = configured_fingerprint() == key.fingerprint
+    last = None if key.is_signing or configured else last_token_expiry(key)
+    return Retirement(recorded=key.is_signing, configured=configured, deletable_at=last + CLOCK_SLACK if last else None)
 
 
 def delete_command(key: PlaybackKey) -> str:

@@ -239,7 +239,7 @@ def key_step(model_admin, request, pk, step):
         state = keyrotation.retirement(key)
         if not state.allowed():
             why = "it is the signing key" if state.signing else state.describe()
-            messages.error(request, f"{key.name} cannot be deleted yet: {why}.")
+            messages.error(request, f"Playback key {key.name} cannot be deleted yet: {why}.")
             return redirect("admin:viewers_playbackkey_change", key.pk)
     if request.method == "POST":
         return _apply_step(request, key, step)
@@ -269,7 +269,7 @@ def _apply_step(request, key, step):
             messages.success(request, f"Imported {key.name} into {', '.join(regions)}.")
         elif step == "make_signing":
             keyrotation.make_signing(key)
-            messages.success(request, f"{key.name} is now the signing key.")
+            messages.success(request, f"Playback key {key.name} is now the signing key.")
         else:
             messages.success(request, keyrotation.retire(key))
             return redirect("admin:viewers_playbackkey_changelist")
