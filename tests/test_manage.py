@@ -48,6 +48,11 @@ def test_an_unreadable_secret_key_file_is_one_line_too(tmp_path):
 
 
 def test_with_the_sites_environment_the_command_runs(tmp_path):
-    result = manage("ivs_keygen", str(tmp_path / "playback.pem"), SECRET_KEY="x" * 50)
+    result = manage(
+        "ivs_keygen",
+        str(tmp_path / "playback.pem"),
+        SECRET_KEY="x" * 50,
+        DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3",
+    )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "playback.pem").exists()
