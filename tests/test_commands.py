@@ -5,7 +5,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from django.core.management import CommandError, ManagementUtility, call_command
+from django.core.management import CommandError, call_command
 
 from localivs import state
 from localivs.models import SpentToken
@@ -116,7 +116,7 @@ class TestVerify:
         assert "the ARN is not checked" in capsys.readouterr().out
 
     def test_it_verifies_with_only_the_public_keys_registered_and_no_private_key_configured(
-        self, channel, signing_key, settings, monkeypatch, capsys
+        self, channel, signing_key, settings, monkeypatch, capsys, manage_py
     ):
         # A support machine that holds no secret: the private key settings are empty, a private channel exists.
         token = mint(signing_key)
@@ -127,6 +127,6 @@ class TestVerify:
             raise AssertionError("ivs_verify read the signing key")
 
         monkeypatch.setattr(keys, "_read_private_pem", no_private_key)
-        # As manage.py runs it (call_command would skip the system checks that refused it).
-        ManagementUtility(["manage.py", "ivs_verify", tokens.with_token(channel.playback_url, token)]).execute()
+        # As manage.py runs it: call_command would skip the system checks that refused it.
+        manage_py("ivs_verify", tokens.with_token(channel.playback_url, token))
         assert "Verdict: VALID" in capsys.readouterr().out

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
-from django.core.management import ManagementUtility, call_command
+from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from viewers import tokens
@@ -157,12 +157,11 @@ def test_it_explains_an_unwritable_directory(tmp_path, monkeypatch):
         keygen(tmp_path / "ivs.pem")
 
 
-def test_it_runs_while_the_key_setting_points_at_the_file_it_is_about_to_make(tmp_path, settings, capsys):
+def test_it_runs_while_the_key_setting_points_at_the_file_it_is_about_to_make(tmp_path, settings, capsys, manage_py):
     # The usual first deployment: the setting is in place, the key is not, so ivs.E001 fails every check run.
-    # Run it the way manage.py does (call_command skips the system checks).
     settings.IVS_PLAYBACK_PRIVATE_KEY = ""
     settings.IVS_PLAYBACK_PRIVATE_KEY_FILE = str(tmp_path / "ivs.pem")
-    ManagementUtility(["manage.py", "ivs_keygen", str(tmp_path / "ivs.pem")]).execute()
+    manage_py("ivs_keygen", tmp_path / "ivs.pem")
     assert (tmp_path / "ivs.pem").exists()
     assert "IVS_PLAYBACK_PRIVATE_KEY_FILE=" in capsys.readouterr().out
 
