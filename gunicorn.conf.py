@@ -65,8 +65,8 @@ def post_fork(server, worker):
 
 
 # gunicorn 27's control socket defaults to one path per user: several instances on one machine would
-# fight over it. Off unless asked for.
+# fight over it. Off unless asked for. (`--no-control-socket` on the command line; `control_socket_disable` here.)
 if os.environ.get("GUNICORN_CONTROL_SOCKET"):
     control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
 else:
-    no_control_socket = True
+    control_socket_disable = True

@@ -1,4 +1,4 @@
-"""WSGI entry point. Runs the playback checks first, so a bad key fails start-up, not requests."""
+"""WSGI entry point. Runs the system checks first, so a bad key or setting fails start-up, not requests."""
 
 import os
 

@@ -141,6 +141,17 @@ def registered_key(db, public_key):
     keys.forget_cached_keys()
 
 
+@pytest.fixture
+def manage_py(monkeypatch):
+    """Run a command as manage.py does, system checks first (call_command skips them). Without django.setup()
+    again: it would point the log handler at this test's captured stderr, which is closed once the test ends."""
+    import django
+    from django.core.management import ManagementUtility
+
+    monkeypatch.setattr(django, "setup", lambda *args, **kwargs: None)
+    return lambda *argv: ManagementUtility(["manage.py", *map(str, argv)]).execute()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Rate limits and cached sessions live in the cache: each test starts with an empty one."""

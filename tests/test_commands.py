@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from localivs import state
 from localivs.models import SpentToken
 from tests.conftest import PRIVATE_ARN, playback_url_for
-from viewers import keyrotation, tokens
+from viewers import keyrotation, keys, tokens
 from viewers.management.commands import ivs_verify
 from viewers.models import Channel, Entitlement, PlaybackKey, User
 
@@ -152,3 +152,19 @@ class TestVerify:
     def test_without_a_channel_it_says_the_arn_was_not_checked(self, channel, signing_key, capsys):
         call_command("ivs_verify", mint(signing_key))
         assert "the ARN is not checked" in capsys.readouterr().out
+
+    def test_it_verifies_with_only_the_public_keys_registered_and_no_private_key_configured(
+        self, channel, signing_key, settings, monkeypatch, capsys, manage_py
+    ):
+        # A support machine that holds no secret: the private key settings are empty, a private channel exists.
+        token = mint(signing_key)
+        settings.IVS_PLAYBACK_PRIVATE_KEY = ""
+        settings.IVS_PLAYBACK_PRIVATE_KEY_FILE = ""
+
+        def no_private_key():
+            raise AssertionError("ivs_verify read the signing key")
+
+        monkeypatch.setattr(keys, "_read_private_pem", no_private_key)
+        # As manage.py runs it: call_command would skip the system checks that refused it.
+        manage_py("ivs_verify", tokens.with_token(channel.playback_url, token))
+        assert "Verdict: VALID" in capsys.readouterr().out

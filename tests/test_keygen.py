@@ -3,15 +3,22 @@
 import os
 import re
 import stat
+import subprocess
+import sys
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
-from django.core.management import ManagementUtility, call_command
+from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from viewers import tokens
 from viewers.models import PlaybackKey
+
+ROOT = Path(__file__).resolve().parents[1]
+# It reads the site's regions from the database for the import commands: each test has one to read.
+pytestmark = pytest.mark.django_db
 
 
 def keygen(*args):
@@ -150,12 +157,11 @@ def test_it_explains_an_unwritable_directory(tmp_path, monkeypatch):
         keygen(tmp_path / "ivs.pem")
 
 
-def test_it_runs_while_the_key_setting_points_at_the_file_it_is_about_to_make(tmp_path, settings, capsys):
+def test_it_runs_while_the_key_setting_points_at_the_file_it_is_about_to_make(tmp_path, settings, capsys, manage_py):
     # The usual first deployment: the setting is in place, the key is not, so ivs.E001 fails every check run.
-    # Run it the way manage.py does (call_command skips the system checks).
     settings.IVS_PLAYBACK_PRIVATE_KEY = ""
     settings.IVS_PLAYBACK_PRIVATE_KEY_FILE = str(tmp_path / "ivs.pem")
-    ManagementUtility(["manage.py", "ivs_keygen", str(tmp_path / "ivs.pem")]).execute()
+    manage_py("ivs_keygen", tmp_path / "ivs.pem")
     assert (tmp_path / "ivs.pem").exists()
     assert "IVS_PLAYBACK_PRIVATE_KEY_FILE=" in capsys.readouterr().out
 
@@ -166,10 +172,58 @@ def test_it_rejects_a_name_ivs_would_refuse(tmp_path):
     assert not (tmp_path / "ivs.pem").exists()
 
 
-def test_it_does_not_touch_the_database_without_register(tmp_path):
-    # No db fixture: pytest-django raises on any query.
-    keygen(tmp_path / "ivs.pem")
+def test_without_register_it_needs_no_database_and_prints_a_region_placeholder(tmp_path):
+    # A real unreachable database, in a process of its own: the test database would always answer.
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/root"),
+        "DEBUG": "false",
+        "SECRET_KEY": "keygen-test-" + "k" * 40,
+        "DATABASE_URL": f"sqlite:///{tmp_path}/no-such-directory/db.sqlite3",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "ivs_keygen", str(tmp_path / "ivs.pem"), "--name", "site-2026"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
     assert (tmp_path / "ivs.pem").exists()
+    assert "The site's regions could not be read from the database" in result.stdout
+    assert import_lines(result.stdout) == [
+        f"aws ivs import-playback-key-pair --name site-2026 --public-key-material file://{tmp_path}/ivs.pem.pub.pem "
+        "--region <your-region>"
+    ]
+
+
+def import_lines(output):
+    return [line.strip() for line in output.splitlines() if line.strip().startswith("aws ivs import-playback-key-pair")]
+
+
+@pytest.mark.django_db
+class TestImportCommand:
+    def test_it_prints_one_import_line_per_region_the_site_works_in(self, tmp_path, settings, private_channel):
+        settings.AWS_REGION = "eu-west-1"
+        settings.IVS_REGIONS = []
+        output = keygen(tmp_path / "ivs.pem", "--name", "site-2026")
+        command = (
+            f"aws ivs import-playback-key-pair --name site-2026 --public-key-material file://{tmp_path}/ivs.pem.pub.pem"
+        )
+        # AWS_REGION, and the private channel's us-west-2.
+        assert import_lines(output) == [f"{command} --region eu-west-1", f"{command} --region us-west-2"]
+        assert "<your-region>" not in output
+
+    def test_with_no_region_known_it_prints_a_placeholder_and_says_why(self, tmp_path, settings):
+        settings.AWS_REGION = ""
+        settings.IVS_REGIONS = []
+        output = keygen(tmp_path / "ivs.pem", "--name", "site-2026")
+        assert import_lines(output) == [
+            f"aws ivs import-playback-key-pair --name site-2026 --public-key-material file://{tmp_path}/ivs.pem.pub.pem"
+            " --region <your-region>"
+        ]
+        assert "The site has no channels yet and neither IVS_REGIONS nor AWS_REGION is set" in output
 
 
 @pytest.mark.django_db

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
-from viewers import tokens
+from viewers import keyregions, tokens
 from viewers.models import PlaybackKey
 
 # ImportPlaybackKeyPair's rule for names.
@@ -18,7 +19,8 @@ IVS_KEY_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 class Command(BaseCommand):
     help = (
         "Generate an ECDSA P-384 playback key pair. Writes the private key to PATH (mode 0600, never overwritten) "
-        "and the public key to PATH.pub.pem, and prints the command that imports the public key into IVS."
+        "and the public key to PATH.pub.pem, and prints the commands that import the public key into IVS, one per "
+        "region the site works in."
     )
     # The playback-key checks fail until a key exists; making that key must not be blocked by them.
     requires_system_checks = []
@@ -71,13 +73,36 @@ class Command(BaseCommand):
         if record is not None:
             signing_note = ", as the signing key" if signing else ""
             self.stdout.write(f"Registered as playback key {name!r}{signing_note}.")
-        self.stdout.write("\nImport the public key into IVS (in each region that serves your channels):\n")
-        self.stdout.write(
-            f"  aws ivs import-playback-key-pair --name {shlex.quote(name)} "
-            f"--public-key-material {shlex.quote('file://' + str(public_path))}\n"
+        command = (
+            f"aws ivs import-playback-key-pair --name {shlex.quote(name)} "
+            f"--public-key-material {shlex.quote('file://' + str(public_path))}"
         )
+        regions, why_not = _site_regions()
+        if regions:
+            self.stdout.write("\nImport the public key into IVS in each region the site works in:\n")
+        else:
+            self.stdout.write(
+                f"\n{why_not}, so put each region that has (or will have) your channels in place of <your-region> "
+                "and import the public key into IVS there:\n"
+            )
+        for region in regions or ["<your-region>"]:
+            self.stdout.write(f"  {command} --region {region}")
+        self.stdout.write("")
         self.stdout.write("Then point the site at the private key:\n")
         self.stdout.write(f"  IVS_PLAYBACK_PRIVATE_KEY_FILE={shlex.quote(str(private_path))}")
+
+
+def _site_regions() -> tuple[list[str], str]:
+    """The regions a key belongs in, or none and the reason. A key is often made before the site has a database
+    (a first deployment, `make run` on a fresh machine): then the reason says so, and the key is still made."""
+    try:
+        regions = keyregions.key_regions()
+    except DatabaseError as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return [], f"The site's regions could not be read from the database ({reason})"
+    if not regions:
+        return [], "The site has no channels yet and neither IVS_REGIONS nor AWS_REGION is set"
+    return regions, ""
 
 
 def _default_name(path: Path) -> str:

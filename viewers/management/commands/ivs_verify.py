@@ -15,6 +15,9 @@ class Command(BaseCommand):
         "verified it, and the verdict with its reason. Revocations and spent single-use ids are IVS's state, "
         "which IVS's API cannot read: they are not checked (and nothing is spent)."
     )
+    # It verifies with the registered public keys only, as IVS does, so it must run where the private key is
+    # not configured (a support machine, a shell without the secret); the key checks would refuse there.
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("token_or_url")
