@@ -1,15 +1,18 @@
-"""Property tests (Hypothesis): for arbitrary input, token verification ends in a verdict and the CSV importer in
-a plan with row errors or a file error. Never another exception."""
+"""Property tests (Hypothesis): for arbitrary input, token verification ends in a verdict, the CSV importer in
+a plan with row errors or a file error, and the token refresh endpoint in an answer that gives a stranger no
+token. Never another exception."""
 
 import base64
 import json
 import string
+from urllib.parse import urlencode
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from viewers import imports, tokens
+from viewers.models import TokenAudit
 
 ARN = "arn:aws:ivs:us-west-2:123456789012:channel/MainEvent01"
 NOW = 1_800_000_000
@@ -113,3 +116,35 @@ def test_planning_an_import_gives_a_plan_or_a_file_error(private_channel, alice,
             assert (row.status == "error") == bool(row.errors)
             for when in (row.starts_at, row.ends_at):
                 assert when is None or when.year in range(1900, 9999)
+
+
+form_text = st.text() | st.sampled_from(["1", "0", "²", "１２", "١٢", "9" * 19, "-1", "1e3", " 1", "1\n", "\x00"])
+
+
+@pytest.mark.django_db
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    session=form_text,
+    others=st.dictionaries(st.text(min_size=1, max_size=10), form_text, max_size=3),
+    urlencoded=st.booleans(),
+    entitled=st.booleans(),
+)
+def test_any_text_in_a_refresh_gives_an_answer_and_a_stranger_no_token(
+    client, alice, carol, session, others, urlencoded, entitled
+):
+    from django.core.cache import cache
+
+    cache.clear()  # each example is a fresh minute for the refresh limit
+    client.force_login(alice if entitled else carol)
+    data = {**others, "session": session}
+    if urlencoded:
+        response = client.post(
+            "/channels/main-event/playback", urlencode(data), content_type="application/x-www-form-urlencoded"
+        )
+    else:
+        response = client.post("/channels/main-event/playback", data)
+    if entitled:
+        assert response.status_code == 200 and "token=" in response.json()["playbackUrl"]
+    else:
+        assert response.status_code == 403 and response.json()["error"] == "no_entitlement"
+    assert not TokenAudit.objects.filter(user=carol).exists()
