@@ -317,8 +317,10 @@ def _secret(name: str) -> str:
 # the default is an SMTP server on this machine, never the console, which would put password-set links in logs.
 vars().update(env.email_url_config(_secret("EMAIL_URL") or ("consolemail://" if DEBUG else "smtp://localhost:25")))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="webmaster@localhost")
-# The site's public address for links in emails, e.g. https://watch.example.com. Empty: the request's own.
-SITE_URL = env.str("SITE_URL", default="").rstrip("/")
+# The site's public address, e.g. https://watch.example.com: every link in an email (password resets, invitations,
+# "you now have access") starts with it, never with the request's Host, which the client chooses (ALLOWED_HOSTS
+# checks its name, not its port). Required outside DEBUG (check ivs.E060).
+SITE_URL = (env.str("SITE_URL", default="") or ("http://127.0.0.1:8000" if DEBUG else "")).rstrip("/")
 
 # --- Selling access with Stripe (sales/). The webhook endpoint's signing secret (whsec_…); empty turns it off.
 STRIPE_WEBHOOK_SECRET = _secret("STRIPE_WEBHOOK_SECRET")

@@ -40,7 +40,7 @@ def stripe_webhook(request):
         logger.warning("Stripe %s %s conflicts with a stored payment; Stripe will retry it.", event.type, event.id)
         return _reply(409, error="conflict")
     if outcome.notify:
-        notify.notify_buyers(outcome.notify, emails.site_url(request))
+        notify.notify_buyers(outcome.notify, emails.site_url())
     # 200 for everything Stripe sent in good faith, unmatched and ignored included, or it retries for days.
     return _reply(200, received=True, outcome=outcome.summary)
 
