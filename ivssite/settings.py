@@ -149,6 +149,10 @@ AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contri
 LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=5)  # per account and address
 LOGIN_FAILURES_PER_IP = env.int("LOGIN_FAILURES_PER_IP", default=30)
 LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=900)  # after the last failure
+# Password-reset requests per submitted email address and per client address in each hour (viewers/passwords.py);
+# more get a 429 and no email, whether or not the address has an account.
+PASSWORD_RESETS_PER_EMAIL = env.int("PASSWORD_RESETS_PER_EMAIL", default=3)
+PASSWORD_RESETS_PER_ADDRESS = env.int("PASSWORD_RESETS_PER_ADDRESS", default=20)
 AXES_HANDLER = "viewers.logins.LoginLockouts"  # axes' cache handler, with a limit for each of the two scopes
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 # axes itself only logs "locking out" past this; viewers.logins decides with the two limits above.
