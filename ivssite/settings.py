@@ -295,6 +295,10 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
+        # Named so that these handlers replace those Django's DEFAULT_LOGGING gives them: with DEBUG on, its own
+        # console handler on "django" wrote every django.* line a second time, unredacted (and "django.server" has
+        # one more). Records then reach the root's handler alone, once, redacted.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
