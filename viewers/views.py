@@ -53,9 +53,10 @@ def channel_detail(request, slug):
     if not decision.allowed:
         geo.count_denial(channel, decision)
         return render(request, "viewers/denied.html", {"channel": channel, "decision": decision}, status=403)
-    # A GET changes nothing on a channel with a device limit: the player's first POST takes over a screen.
+    # A GET changes nothing on a channel with a device limit: the player's first POST takes over a screen. A HEAD
+    # gets a GET's answer without its body, so a token minted (and audited) for it would reach nobody.
     issued = None
-    if not playback.takes_over_screens(channel):
+    if request.method == "GET" and not playback.takes_over_screens(channel):
         issued = playback.issue(user=request.user, channel=channel, decision=decision, request=request)
     return render(request, "viewers/player.html", player_page_config(request, channel, decision, issued))
 
