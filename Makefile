@@ -10,7 +10,7 @@ PLAYBACK_KEY := $(or $(IVS_PLAYBACK_PRIVATE_KEY_FILE),$(DEV_KEY))
 
 # The embedded default: SQLite, local IVS origin, a self-hosted player bundle, a dev key.
 # Revocations go through boto3 to the local origin's copy of the IVS API, as they would go to AWS.
-DEV_ENV := DEBUG=true IVS_LOCAL_ORIGIN=true SECURE_COOKIES=false \
+DEV_ENV := DEBUG=true IVS_LOCAL_ORIGIN=true SECURE_COOKIES=false SITE_URL=http://127.0.0.1:$(PORT) \
 	IVS_PLAYBACK_PRIVATE_KEY_FILE=$(PLAYBACK_KEY) \
 	AWS_REGION=us-west-2 AWS_ACCESS_KEY_ID=local-demo AWS_SECRET_ACCESS_KEY=local-demo \
 	AWS_ENDPOINT_URL_IVS=http://127.0.0.1:$(PORT)/ivs \
@@ -25,7 +25,8 @@ PROD_DB ?= postgres://postgres@127.0.0.1:5432/ivssite
 PROD_CACHE ?= redis://127.0.0.1:6379/0
 PROD_SECRET := var/prod-secret-key
 PROD_ENV := DEBUG=false DATABASE_URL=$(PROD_DB) CACHE_URL=$(PROD_CACHE) SECRET_KEY_FILE=$(PROD_SECRET) \
-	ALLOWED_HOSTS=127.0.0.1,localhost SECURE_SSL_REDIRECT=false SECURE_COOKIES=false SECURE_HSTS_SECONDS=0 \
+	ALLOWED_HOSTS=127.0.0.1,localhost SITE_URL=http://127.0.0.1:$(PROD_PORT) \
+	SECURE_SSL_REDIRECT=false SECURE_COOKIES=false SECURE_HSTS_SECONDS=0 \
 	IVS_LOCAL_ORIGIN=true IVS_LOCAL_ORIGIN_IN_PRODUCTION_I_KNOW=true IVS_PLAYBACK_PRIVATE_KEY_FILE=$(PLAYBACK_KEY) \
 	AWS_REGION=us-west-2 AWS_ACCESS_KEY_ID=local-demo AWS_SECRET_ACCESS_KEY=local-demo \
 	AWS_ENDPOINT_URL_IVS=http://127.0.0.1:$(PROD_PORT)/ivs \

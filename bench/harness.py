@@ -97,6 +97,7 @@ def site_env(database_url: str, cache_url: str, port: int, **extra) -> dict:
         "DEBUG": "false",
         "SECRET_KEY": "bench-only-" + "s" * 50,
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SITE_URL": f"http://127.0.0.1:{port}",
         "SECURE_SSL_REDIRECT": "false",
         "SECURE_COOKIES": "false",
         "SECURE_HSTS_SECONDS": "0",

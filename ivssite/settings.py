@@ -149,6 +149,10 @@ AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contri
 LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=5)  # per account and address
 LOGIN_FAILURES_PER_IP = env.int("LOGIN_FAILURES_PER_IP", default=30)
 LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=900)  # after the last failure
+# Password-reset requests per submitted email address and per client address in each hour (viewers/passwords.py);
+# more get a 429 and no email, whether or not the address has an account.
+PASSWORD_RESETS_PER_EMAIL = env.int("PASSWORD_RESETS_PER_EMAIL", default=3)
+PASSWORD_RESETS_PER_ADDRESS = env.int("PASSWORD_RESETS_PER_ADDRESS", default=20)
 AXES_HANDLER = "viewers.logins.LoginLockouts"  # axes' cache handler, with a limit for each of the two scopes
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 # axes itself only logs "locking out" past this; viewers.logins decides with the two limits above.
@@ -291,6 +295,10 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
+        # Named so that these handlers replace those Django's DEFAULT_LOGGING gives them: with DEBUG on, its own
+        # console handler on "django" wrote every django.* line a second time, unredacted (and "django.server" has
+        # one more). Records then reach the root's handler alone, once, redacted.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
@@ -317,8 +325,10 @@ def _secret(name: str) -> str:
 # the default is an SMTP server on this machine, never the console, which would put password-set links in logs.
 vars().update(env.email_url_config(_secret("EMAIL_URL") or ("consolemail://" if DEBUG else "smtp://localhost:25")))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="webmaster@localhost")
-# The site's public address for links in emails, e.g. https://watch.example.com. Empty: the request's own.
-SITE_URL = env.str("SITE_URL", default="").rstrip("/")
+# The site's public address, e.g. https://watch.example.com: every link in an email (password resets, invitations,
+# "you now have access") starts with it, never with the request's Host, which the client chooses (ALLOWED_HOSTS
+# checks its name, not its port). Required outside DEBUG (check ivs.E060).
+SITE_URL = (env.str("SITE_URL", default="") or ("http://127.0.0.1:8000" if DEBUG else "")).rstrip("/")
 
 # --- Selling access with Stripe (sales/). The webhook endpoint's signing secret (whsec_…); empty turns it off.
 STRIPE_WEBHOOK_SECRET = _secret("STRIPE_WEBHOOK_SECRET")

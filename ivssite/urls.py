@@ -2,10 +2,14 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from viewers import passwords
+
 admin.site.site_header = "IVS private channels"
 admin.site.site_title = "IVS channels admin"
 
 urlpatterns = [
+    # Before Django's own: reset links go to SITE_URL, never to the Host the request named, and are rate-limited.
+    path("accounts/password_reset/", passwords.PasswordResetView.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("", include("sales.urls")),

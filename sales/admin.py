@@ -128,13 +128,13 @@ class PaymentAdmin(admin.ModelAdmin):
             done.append(summary)
             if notify_buyer:
                 to_notify.append(payment.pk)
-        notify.notify_buyers(to_notify, emails.site_url(request))
+        notify.notify_buyers(to_notify, emails.site_url())
         self.message_user(request, "; ".join(done) or "Nothing selected.", messages.INFO)
 
     @admin.action(description="Email the selected granted buyers again", permissions=["change"])
     def send_email_again(self, request, queryset):
         granted = list(queryset.filter(status=PaymentStatus.GRANTED).values_list("pk", flat=True))
-        notify.notify_buyers(granted, emails.site_url(request))
+        notify.notify_buyers(granted, emails.site_url())
         self.message_user(request, f"Emailed the buyers of {len(granted)} granted payment(s).", messages.INFO)
 
 

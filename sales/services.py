@@ -67,7 +67,7 @@ def replay(payment: Payment, *, ticket_type=None, user=None) -> tuple[str, bool]
 def _checkout_completed(event: Event):
     session = event.object
     payment = _payment_for_session(session)
-    if session.get("payment_status") in PAID:
+    if _text(session.get("payment_status"), 40) in PAID:
         return _paid(payment, event)
     if payment.status != PaymentStatus.AWAITING:  # the payment's own event came first
         payment.save()
@@ -194,7 +194,9 @@ def _reverse(payment: Payment, kind: str, event: Event):
 
 def _payment_for_session(session: dict) -> Payment:
     session_id, intent_id = _id(session.get("id")), _id(session.get("payment_intent"))
-    payment = Payment.objects.select_for_update().filter(checkout_session_id=session_id).first()
+    payment = None
+    if session_id:  # filter(checkout_session_id=None) would pick any payment that began with a refund or dispute
+        payment = Payment.objects.select_for_update().filter(checkout_session_id=session_id).first()
     if payment is None and intent_id:
         payment = Payment.objects.select_for_update().filter(payment_intent_id=intent_id).first()
     payment = payment or Payment()
@@ -232,12 +234,17 @@ def _id(value) -> str | None:
     """A Stripe id, whether the field holds the id or the expanded object."""
     if isinstance(value, dict):
         value = value.get("id")
-    return value[:255] if isinstance(value, str) and value else None
+    return _text(value, 255) or None
 
 
 def _text(value, limit: int) -> str:
-    return value[:limit] if isinstance(value, str) else ""
+    # PostgreSQL cannot store a NUL in text (the insert would fail), and no Stripe id or address holds one.
+    return value[:limit] if isinstance(value, str) and "\x00" not in value else ""
+
+
+# PositiveBigIntegerField's largest value; Stripe's amounts have at most 8 digits.
+_MAX_AMOUNT = 2**63 - 1
 
 
 def _amount(value) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= _MAX_AMOUNT else None

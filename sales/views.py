@@ -1,6 +1,7 @@
 import logging
 
 from django.conf import settings
+from django.db import IntegrityError
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -31,9 +32,15 @@ def stripe_webhook(request):
         )
     except stripe_events.Rejected as exc:
         return _reply(400, error=str(exc))
-    outcome = services.process_event(event)
+    try:
+        outcome = services.process_event(event)
+    except IntegrityError:
+        # Another delivery stored this payment meanwhile, or the event's ids belong to two stored payments.
+        # Nothing was written (the event's transaction rolled back); Stripe retries what is not answered 2xx.
+        logger.warning("Stripe %s %s conflicts with a stored payment; Stripe will retry it.", event.type, event.id)
+        return _reply(409, error="conflict")
     if outcome.notify:
-        notify.notify_buyers(outcome.notify, emails.site_url(request))
+        notify.notify_buyers(outcome.notify, emails.site_url())
     # 200 for everything Stripe sent in good faith, unmatched and ignored included, or it retries for days.
     return _reply(200, received=True, outcome=outcome.summary)
 

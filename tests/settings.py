@@ -10,6 +10,8 @@ os.environ.setdefault("IVS_LOCAL_ORIGIN", "true")
 # The suite runs without DEBUG, as production does, and plays from the local origin.
 os.environ.setdefault("IVS_LOCAL_ORIGIN_IN_PRODUCTION_I_KNOW", "true")
 os.environ["DEBUG"] = "false"
+# Required outside DEBUG; the test client's own host, so that the links in emails can be followed.
+os.environ["SITE_URL"] = "http://testserver"
 # The tests make their own key; a developer's key settings must not leak in.
 os.environ.pop("IVS_PLAYBACK_PRIVATE_KEY_FILE", None)
 os.environ["IVS_PLAYBACK_PRIVATE_KEY"] = (

@@ -1,4 +1,9 @@
-"""The start-up checks: a bad key or token policy stops the site before it serves a request."""
+"""The start-up checks: a bad key, token policy or site address stops the site before it serves a request."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -286,3 +291,77 @@ class TestLocalOriginInProduction:
         settings.DEBUG = True
         settings.IVS_LOCAL_ORIGIN_IN_PRODUCTION_I_KNOW = False
         assert local_origin_messages() == []
+
+
+@pytest.mark.django_db
+class TestSiteUrl:
+    """Every link in an email is built from SITE_URL, so the site does not start without a usable one."""
+
+    def test_a_missing_site_url_outside_debug_stops_start_up(self, settings):
+        settings.DEBUG = False
+        settings.SITE_URL = ""
+        error = the_one(ivs_messages(), "ivs.E060")
+        assert "SITE_URL" in error.msg and "https://watch.example.com" in error.hint
+        with pytest.raises(ImproperlyConfigured, match=r"ivs\.E060"):
+            fail_on_check_errors()
+
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "watch.example.com",
+            "//watch.example.com",
+            "ftp://watch.example.com",
+            "https://",
+            "https://watch.example.com/watch",
+            "https://watch.example.com/?next=/",
+            "https://watch.example.com/#top",
+            "https://someone:secret@watch.example.com",
+            "https://watch.example.com:99999",
+            "https://watch.example.com:port",
+        ],
+    )
+    def test_a_malformed_site_url_stops_start_up(self, settings, url):
+        settings.SITE_URL = url
+        error = the_one(ivs_messages(), "ivs.E061")
+        assert "SITE_URL" in error.msg
+        assert "secret" not in error.msg + (error.hint or "")
+        with pytest.raises(ImproperlyConfigured, match=r"ivs\.E061"):
+            fail_on_check_errors()
+
+    @pytest.mark.parametrize("url", ["https://watch.example.com", "http://127.0.0.1:8000", "https://[::1]:8443"])
+    def test_an_absolute_http_url_passes(self, settings, url):
+        settings.SITE_URL = url
+        assert [m for m in ivs_messages() if m.id.startswith("ivs.E06")] == []
+
+    @pytest.mark.parametrize(
+        ("env", "expected"),
+        [
+            ({"DEBUG": "true"}, "http://127.0.0.1:8000"),
+            ({"DEBUG": "true", "SITE_URL": "http://127.0.0.1:8123"}, "http://127.0.0.1:8123"),
+            ({"DEBUG": "false", "SITE_URL": "https://watch.example.com/"}, "https://watch.example.com"),
+            ({"DEBUG": "false"}, ""),
+        ],
+        ids=["debug default", "debug set", "a trailing slash", "no default outside debug"],
+    )
+    def test_site_url_comes_from_the_environment(self, env, expected):
+        code = "import django; django.setup(); from django.conf import settings; print(repr(settings.SITE_URL))"
+        assert fresh_process(env, code).stdout.strip() == repr(expected)
+
+    def test_the_wsgi_application_refuses_to_start_without_site_url(self, tmp_path):
+        result = fresh_process(
+            {"DEBUG": "false", "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3"}, "import ivssite.wsgi"
+        )
+        assert result.returncode != 0 and "ivs.E060" in result.stderr and "Set SITE_URL" in result.stderr
+
+
+def fresh_process(env: dict, code: str) -> subprocess.CompletedProcess:
+    """Run `code` with ivssite.settings read from `env` alone (and a throwaway SECRET_KEY)."""
+    base = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "ivssite.settings", "SECRET_KEY": "k" * 50}
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        env={**base, "CACHE_URL": "locmemcache://", **env},
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )

@@ -1,6 +1,8 @@
-"""Invitation and "you now have access" emails: the CSV import can email its invitations (admin and CLI), the
-email settings come from EMAIL_URL, and the Stripe settings are checked at start-up."""
+"""Invitation, "you now have access" and password-reset emails: the CSV import can email its invitations (admin
+and CLI), every link goes to SITE_URL whatever Host the request named, the email settings come from EMAIL_URL, and
+the Stripe settings are checked at start-up."""
 
+import json
 import os
 import re
 import subprocess
@@ -13,6 +15,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 
 from sales.checks import check_sales_settings
+from sales.models import TicketType
+from tests.stripe_helpers import SECRET, WEBHOOK, checkout_session, event, sign
 from viewers.models import Entitlement, EntitlementImport, User
 
 HEADER = "email,channel,starts_at,ends_at,max_resolution,note\n"
@@ -95,6 +99,60 @@ class TestImportInvitations:
         with pytest.raises(CommandError, match="--email-invitations needs --invite and --base-url"):
             call_command("import_entitlements", str(path), "--invite", "--email-invitations")
         assert not User.objects.exists()
+
+
+# A Host header ALLOWED_HOSTS lets through (it checks the name, not the port) but that is not the site.
+FOREIGN_HOST = "testserver:6666"
+
+
+def links_in(body: str) -> list[str]:
+    return [link.rstrip(".,)") for link in re.findall(r"https?://\S+", body)]
+
+
+def all_on_site(body: str) -> bool:
+    links = links_in(body)
+    return bool(links) and all(link == "http://testserver" or link.startswith("http://testserver/") for link in links)
+
+
+@pytest.mark.django_db
+class TestLinksGoToSiteUrl:
+    """tests/settings.py sets SITE_URL=http://testserver; each request below names another Host."""
+
+    @pytest.mark.parametrize("host", [FOREIGN_HOST, "testserver:443", "localhost"])
+    def test_a_password_reset_link_goes_to_site_url_whatever_the_host_header(self, client, carol, mailoutbox, host):
+        response = client.post("/accounts/password_reset/", {"email": "carol@example.com"}, HTTP_HOST=host)
+        assert response.status_code == 302
+        (message,) = mailoutbox
+        (link,) = links_in(message.body)
+        assert link.startswith("http://testserver/accounts/reset/")
+
+    def test_a_reset_link_over_https_when_site_url_says_so(self, client, carol, mailoutbox, settings):
+        settings.SITE_URL = "https://watch.example.com"
+        client.post("/accounts/password_reset/", {"email": "carol@example.com"}, HTTP_HOST=FOREIGN_HOST)
+        (link,) = links_in(mailoutbox[0].body)
+        assert link.startswith("https://watch.example.com/accounts/reset/")
+        assert "watch.example.com" in mailoutbox[0].subject
+
+    def test_the_admin_import_invitation_links_go_to_site_url(self, admin_client, private_channel, mailoutbox):
+        file = SimpleUploadedFile("grants.csv", (HEADER + "new@example.com,main-event,,,,\n").encode(), "text/csv")
+        preview = admin_client.post(IMPORT, {"file": file, "create_users": "on"}, HTTP_HOST=FOREIGN_HOST)
+        admin_client.post(preview["Location"], {"confirm": "1", "email_invitations": "on"}, HTTP_HOST=FOREIGN_HOST)
+        (message,) = mailoutbox
+        assert all_on_site(message.body)
+
+    @pytest.mark.parametrize("buyer", ["new@example.com", "carol@example.com"], ids=["invitation", "access email"])
+    def test_a_buyer_s_email_links_go_to_site_url(self, client, carol, private_channel, settings, mailoutbox, buyer):
+        settings.STRIPE_WEBHOOK_SECRET = SECRET
+        ticket = TicketType.objects.create(name="Ticket", payment_link_id="plink_1MoC3ULkdIwHu7ixZjtGpVl2")
+        ticket.channels.add(private_channel)
+        purchase = event("checkout.session.completed", checkout_session(email=buyer))
+        body = json.dumps(purchase).encode()
+        response = client.post(
+            WEBHOOK, body, content_type="application/json", HTTP_STRIPE_SIGNATURE=sign(body), HTTP_HOST=FOREIGN_HOST
+        )
+        assert response.status_code == 200
+        (message,) = mailoutbox
+        assert all_on_site(message.body)
 
 
 class TestSettings:

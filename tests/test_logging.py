@@ -8,7 +8,11 @@ secret the test saw is looked for in everything that was written.
 
 import io
 import logging
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.db import OperationalError
@@ -17,6 +21,7 @@ from django.test import Client
 from ivssite.logfilters import RedactingFormatter
 
 pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -95,3 +100,22 @@ def test_a_whole_viewing_leaves_no_secret_in_the_logs(
         assert secret not in written
     assert "PRIVATE KEY" not in written
     assert settings.IVS_PLAYBACK_PRIVATE_KEY.splitlines()[1] not in written
+
+
+def test_in_debug_each_django_record_is_written_once_and_redacted():
+    """Django adds a console handler of its own to the "django" logger when DEBUG is on (DEFAULT_LOGGING), which
+    wrote every django.* line a second time past the redaction. Set up as `make run` is: a fresh process, DEBUG."""
+    token = "eyJhbGciOiJFUzM4NCJ9.eyJhd3M6Y2hhbm5lbC1hcm4iOiJ4In0.c2lnbmF0dXJl"
+    code = (
+        "import django, logging; django.setup(); "
+        "logging.getLogger('django.request').warning("
+        f"'Not Found: %s', '/ivs/v1/demo.m3u8?token={token}', extra={{'status_code': 404}})"
+    )
+    env = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "ivssite.settings", "DEBUG": "true"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60, check=True
+    )
+    written = result.stdout + result.stderr
+    assert token not in written and "eyJ" not in written
+    assert written.count("Not Found: /ivs/v1/demo.m3u8?token=[redacted]") == 1
+    assert written.count("Not Found") == 1

@@ -176,3 +176,85 @@ def test_the_login_page_still_works_normally(client, alice):
     assert client.get(LOGIN).status_code == 200
     response = attempt(client, "alice", "password")
     assert response.status_code == 302
+
+
+RESET = "/accounts/password_reset/"
+
+
+def reset(client, email):
+    return client.post(RESET, {"email": email})
+
+
+@pytest.fixture
+def within_one_hour():
+    """Ten past the hour, frozen: every request below falls in the same hour's window."""
+    import time_machine
+
+    with time_machine.travel("2026-03-01 12:10:00+00:00", tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def reset_limits(settings):
+    settings.PASSWORD_RESETS_PER_EMAIL = 3
+    settings.PASSWORD_RESETS_PER_ADDRESS = 20
+    return settings
+
+
+class TestPasswordResets:
+    def test_the_fourth_reset_for_one_address_in_an_hour_sends_nothing_and_says_to_wait(
+        self, reset_limits, within_one_hour, carol, mailoutbox
+    ):
+        client = Client()
+        assert [reset(client, "carol@example.com").status_code for _ in range(3)] == [302, 302, 302]
+        assert len(mailoutbox) == 3
+        refused = reset(client, "carol@example.com")
+        assert refused.status_code == 429 and len(mailoutbox) == 3
+        assert int(refused["Retry-After"]) == 50 * 60 + 1
+        assert "Too many password reset requests" in refused.content.decode()
+        assert "wait 51 minutes" in refused.content.decode()
+
+    def test_an_unknown_address_is_limited_the_same_way(self, reset_limits, within_one_hour, carol, mailoutbox):
+        known, unknown = Client(), Client()
+        answers = {
+            email: [
+                (r.status_code, r.get("Location"), r.get("Retry-After")) for r in (reset(c, email) for _ in range(4))
+            ]
+            for c, email in [(known, "carol@example.com"), (unknown, "nobody@example.com")]
+        }
+        assert answers["carol@example.com"] == answers["nobody@example.com"]
+        assert [status for status, _, _ in answers["nobody@example.com"]] == [302, 302, 302, 429]
+        assert len(mailoutbox) == 3  # carol's three; nobody has no account
+
+    def test_the_address_counts_whatever_its_case(self, reset_limits, within_one_hour, carol, mailoutbox):
+        client = Client()
+        for email in ["carol@example.com", "Carol@Example.com", "CAROL@EXAMPLE.COM"]:
+            assert reset(client, email).status_code == 302
+        assert reset(client, "cArOl@example.COM").status_code == 429
+
+    def test_other_addresses_are_unaffected(self, reset_limits, within_one_hour, alice, carol, mailoutbox):
+        client = Client()
+        for _ in range(4):
+            reset(client, "carol@example.com")
+        assert reset(client, "alice@example.com").status_code == 302
+        assert reset(Client(REMOTE_ADDR="203.0.113.9"), "alice@example.com").status_code == 302
+        assert [m.to for m in mailoutbox][-2:] == [["alice@example.com"], ["alice@example.com"]]
+
+    def test_one_client_address_is_limited_across_email_addresses(self, reset_limits, within_one_hour, mailoutbox):
+        reset_limits.PASSWORD_RESETS_PER_ADDRESS = 5
+        client = at("203.0.113.9")
+        assert [reset(client, f"guess{n}@example.com").status_code for n in range(6)] == [302] * 5 + [429]
+        assert reset(at("198.51.100.7"), "guess9@example.com").status_code == 302
+
+    def test_the_next_hour_allows_resets_again(self, reset_limits, within_one_hour, carol, mailoutbox):
+        client = Client()
+        for _ in range(4):
+            reset(client, "carol@example.com")
+        within_one_hour.shift(3600)
+        assert reset(client, "carol@example.com").status_code == 302 and len(mailoutbox) == 4
+
+    def test_a_form_that_is_not_valid_counts_nothing(self, reset_limits, within_one_hour):
+        client = Client()
+        for _ in range(5):
+            assert reset(client, "not an address").status_code == 200
+        assert reset(client, "carol@example.com").status_code == 302

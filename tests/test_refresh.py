@@ -108,3 +108,22 @@ def test_public_channels_need_no_refresh_url(client, public_channel):
     page = client.get("/channels/lobby/").content.decode()
     config = json.loads(re.search(r'id="player-config" type="application/json">(.*?)</script>', page).group(1))
     assert config["refreshUrl"] is None
+
+
+@pytest.mark.parametrize("junk", ["²", "١٢٣", "１２", "12\n", " 12", "+12", "1_2", "\x00"])
+def test_it_treats_a_session_that_is_not_ascii_digits_as_no_session(client, alice, junk):
+    client.force_login(alice)
+    response = refresh(client, session=junk)
+    assert response.status_code == 200
+    assert TokenAudit.objects.get().purpose == "page"
+
+
+def test_only_ascii_digits_name_a_superseded_session(client, alice, private_channel):
+    private_channel.max_devices = 1
+    private_channel.save()
+    client.force_login(alice)
+    first = refresh(client).json()["session"]
+    refresh(client)
+    fullwidth = str(first).translate({ord(d): 0xFF10 + int(d) for d in "0123456789"})
+    assert refresh(client, session=fullwidth).status_code == 200
+    assert refresh(client, session=str(first)).status_code == 409

@@ -153,6 +153,7 @@ def test_check_deploy_is_clean_under_production_settings(tmp_path):
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "watch.example.com",
+        "SITE_URL": "https://watch.example.com",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "CACHE_URL": "redis://127.0.0.1:6379/0",
         "IVS_PLAYBACK_PRIVATE_KEY_FILE": str(key),

@@ -98,6 +98,64 @@ def test_a_signed_body_that_is_not_an_event_is_400(client, db, body):
     assert not StripeEvent.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 50_000 + b"]" * 50_000,
+        b'{"":' * 50_000 + b"1" + b"}" * 50_000,
+        json.dumps(event("checkout.session.completed", {"id": "deep"}))
+        .encode()
+        .replace(b'"deep"', b"[" * 50_000 + b"]" * 50_000),
+    ],
+    ids=["a list", "an object", "inside an event"],
+)
+def test_a_signed_body_nested_50000_deep_is_400_and_writes_nothing(client, ticket, body):
+    response = deliver(client, body)
+    assert response.status_code == 400 and response.json() == {"error": "not a Stripe event"}
+    assert nothing_written()
+
+
+@pytest.mark.parametrize("created", [253402300799, int(time.time()) + 2 * 86400], ids=["year 9999", "in two days"])
+def test_an_event_created_in_the_future_is_400_and_writes_nothing(client, ticket, created):
+    # "Days from purchase" count from `created`: a window from the year 9999 cannot even be computed.
+    ticket.access_days = 30
+    ticket.save()
+    response = deliver(client, event("checkout.session.completed", checkout_session(), created=created))
+    assert response.status_code == 400 and response.json() == {"error": "not a Stripe event"}
+    assert nothing_written()
+
+
+@pytest.mark.parametrize("amount", [2**63, 10**30])
+def test_an_amount_no_database_column_holds_is_not_an_amount(client, ticket, amount):
+    paid = deliver(client, event("checkout.session.completed", checkout_session(amount_total=amount)))
+    assert paid.status_code == 200 and Payment.objects.get().amount_total is None
+    refunded = deliver(client, event("charge.refunded", charge(amount_refunded=amount, refunded=False)))
+    assert refunded.status_code == 200 and Payment.objects.get().amount_refunded == 0
+
+
+def test_an_event_id_with_a_nul_byte_is_400_and_writes_nothing(client, ticket):
+    # PostgreSQL cannot store a NUL in text: the insert would fail with a 500.
+    response = deliver(client, event("checkout.session.completed", checkout_session(), id="evt_\x00"))
+    assert response.status_code == 400 and nothing_written()
+
+
+@pytest.mark.parametrize(
+    ("field", "stored"),
+    [("id", "checkout_session_id"), ("payment_intent", "payment_intent_id"), ("payment_link", "payment_link_id")],
+)
+def test_a_stripe_id_with_a_nul_byte_is_no_id(client, ticket, field, stored):
+    response = deliver(client, event("checkout.session.completed", checkout_session(**{field: "x\x00y"})))
+    assert response.status_code == 200
+    assert getattr(Payment.objects.get(), stored) in (None, "")
+
+
+def test_an_email_with_a_nul_byte_is_no_email(client, ticket):
+    session = checkout_session()
+    session["customer_details"]["email"] = "buyer\x00@example.com"
+    response = deliver(client, event("checkout.session.completed", session))
+    assert response.json()["outcome"] == "unmatched: the checkout carries no email address"
+
+
 @pytest.mark.parametrize("method", ["get", "put", "delete", "head"])
 def test_only_post_is_allowed(client, method):
     assert getattr(client, method)(WEBHOOK).status_code == 405
@@ -197,6 +255,35 @@ def test_an_async_failure_before_its_checkout_completed_grants_nothing(client, t
     assert (payment.status, payment.reversal) == ("reversed", "failed") and not Entitlement.objects.exists()
 
 
+def test_a_checkout_without_a_session_id_is_not_taken_for_a_payment_that_began_with_a_refund(client, ticket):
+    deliver(client, event("charge.refunded", charge(1)))
+    purchase = deliver(client, event("checkout.session.completed", checkout_session(2, id=None)))
+    assert purchase.status_code == 200 and purchase.json()["outcome"] == "granted 1 channel(s)"
+    refunded = Payment.objects.get(payment_intent_id=charge(1)["payment_intent"])
+    assert (refunded.status, refunded.checkout_session_id) == ("reversed", None)
+
+
+def test_an_event_whose_ids_belong_to_two_stored_payments_is_409_and_writes_nothing(client, ticket):
+    deliver(
+        client, event("checkout.session.completed", checkout_session(1, payment_intent=None, payment_status="unpaid"))
+    )
+    deliver(client, event("charge.refunded", charge(2)))
+    stored = list(Payment.objects.values().order_by("pk")), StripeEvent.objects.count()
+    # The session of the first payment, paid through the second's PaymentIntent: Stripe retries a 409.
+    both = checkout_session(1, payment_intent=charge(2)["payment_intent"])
+    response = deliver(client, event("checkout.session.async_payment_succeeded", both))
+    assert response.status_code == 409 and response.json() == {"error": "conflict"}
+    assert (list(Payment.objects.values().order_by("pk")), StripeEvent.objects.count()) == stored
+    assert not Entitlement.objects.exists()
+
+
+@pytest.mark.parametrize("status", [["paid"], {"paid": True}, 1, None])
+def test_a_payment_status_that_is_not_text_does_not_say_paid(client, ticket, status):
+    response = deliver(client, event("checkout.session.completed", checkout_session(payment_status=status)))
+    assert response.status_code == 200 and response.json()["outcome"] == "awaiting payment"
+    assert not Entitlement.objects.exists()
+
+
 # --- Late ---------------------------------------------------------------------------------------------------------
 
 
@@ -271,7 +358,7 @@ def test_a_refund_racing_its_purchase_ends_revoked_once_stripe_retries_what_fail
     purchase = parsed(event("checkout.session.completed", checkout_session()))
     refund = parsed(event("charge.refunded", charge()))
     errors = at_once(purchase, refund)
-    # Both may create the payment's row; the loser fails whole (a 500: Stripe retries it), nothing half-written.
+    # Both may create the payment's row; the loser fails whole (the endpoint answers 409: Stripe retries it).
     assert len(errors) <= 1 and all(isinstance(error, IntegrityError) for error in errors)
     for delivery in (purchase, refund):  # Stripe's retries
         services.process_event(delivery)

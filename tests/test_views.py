@@ -166,6 +166,42 @@ class TestPlayerPage:
     def test_unknown_or_malformed_slugs_are_404(self, client, alice, path):
         assert login(client, alice).get(path).status_code == 404
 
+    def test_head_answers_an_entitled_viewer_as_get_would_but_mints_no_token(self, client, alice):
+        login(client, alice)
+        head = client.head(CHANNEL_URL)
+        assert head.status_code == 200 and head.content == b""
+        assert not TokenAudit.objects.exists()
+        get = client.get(CHANNEL_URL)
+        assert TokenAudit.objects.count() == 1
+        assert sorted(head.headers) == sorted(get.headers)
+        for name in ("Content-Type", "Cache-Control", "X-Frame-Options", "Referrer-Policy"):
+            assert head[name] == get[name]
+
+    @pytest.mark.parametrize(
+        ("person", "path", "status"),
+        [
+            (None, CHANNEL_URL, 302),
+            ("carol", CHANNEL_URL, 403),
+            ("dave", CHANNEL_URL, 403),
+            ("alice", "/channels/nope/", 404),
+        ],
+        ids=["anonymous", "stranger", "ended", "unknown channel"],
+    )
+    def test_head_answers_everyone_else_as_get_would(self, client, request, private_channel, person, path, status):
+        if person:
+            login(client, request.getfixturevalue(person))
+        head, get = client.head(path), client.get(path)
+        assert head.status_code == get.status_code == status
+        assert head.get("Location") == get.get("Location")
+        assert not TokenAudit.objects.exists()
+
+    def test_head_over_the_page_budget_is_429_like_get(self, client, alice, settings):
+        settings.IVS_PLAYER_PAGES_PER_MINUTE = 1
+        login(client, alice).get(CHANNEL_URL)
+        head = client.head(CHANNEL_URL)
+        assert head.status_code == 429 and int(head["Retry-After"]) >= 1
+        assert TokenAudit.objects.count() == 1
+
     def test_it_refuses_posts(self, client, alice):
         assert login(client, alice).post(CHANNEL_URL).status_code == 405
 

@@ -1,6 +1,7 @@
 """Start-up checks: a misconfigured key or token policy stops the site before any request."""
 
 import os
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import checks
@@ -251,3 +252,32 @@ def check_key_regions(app_configs=None, **kwargs):
         for message in missing
     ]
     return messages
+
+
+@checks.register("ivs")
+def check_site_url(app_configs=None, **kwargs):
+    """The links in emails are SITE_URL plus a path: without a usable one they would lead nowhere, or elsewhere."""
+    if not settings.SITE_URL:
+        return [checks.Error("SITE_URL is not set; emails need it for links.", hint=_SITE_URL_HINT, id="ivs.E060")]
+    problem = _site_url_problem(settings.SITE_URL)
+    if problem:
+        return [checks.Error(f"SITE_URL {problem}.", hint=_SITE_URL_HINT, id="ivs.E061")]
+    return []
+
+
+_SITE_URL_HINT = "Set SITE_URL to the site's public address, e.g. SITE_URL=https://watch.example.com."
+
+
+def _site_url_problem(url: str) -> str:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  raises for a port that is not a number from 0 to 65535
+    except ValueError:
+        return "is not a URL"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "must be an absolute http:// or https:// URL"
+    if parts.username is not None or parts.password is not None:
+        return "must not hold a user name or password"  # and the message must not repeat them
+    if parts.path not in ("", "/") or parts.query or parts.fragment or url.endswith(("?", "#")):
+        return f"must be the site's root, {parts.scheme}://{parts.netloc}, with no path, query or fragment"
+    return ""

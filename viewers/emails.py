@@ -21,13 +21,10 @@ logger = logging.getLogger(__name__)
 SEND_ERRORS = (smtplib.SMTPException, OSError)
 
 
-def site_url(request=None) -> str:
-    """The site's public address for links: SITE_URL, else the address this request came to."""
-    if settings.SITE_URL:
-        return settings.SITE_URL
-    if request is None:
-        raise ValueError("Set SITE_URL (the site's public address, e.g. https://watch.example.com).")
-    return request.build_absolute_uri("/").rstrip("/")
+def site_url() -> str:
+    """The site's public address for links, checked at start-up (ivs.E060). Never the request's: whoever sends a
+    request chooses its Host header, and a link in an email is followed with a password-set token in it."""
+    return settings.SITE_URL
 
 
 def invitation_message(user, base_url: str, *, channels=(), reason: str = "") -> EmailMessage:

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from viewers import access, geo, pageread, playback, ratelimit
+from viewers.forms import RefreshForm
 from viewers.models import Channel, SessionEnd, TokenAudit
 
 
@@ -52,9 +53,10 @@ def channel_detail(request, slug):
     if not decision.allowed:
         geo.count_denial(channel, decision)
         return render(request, "viewers/denied.html", {"channel": channel, "decision": decision}, status=403)
-    # A GET changes nothing on a channel with a device limit: the player's first POST takes over a screen.
+    # A GET changes nothing on a channel with a device limit: the player's first POST takes over a screen. A HEAD
+    # gets a GET's answer without its body, so a token minted (and audited) for it would reach nobody.
     issued = None
-    if not playback.takes_over_screens(channel):
+    if request.method == "GET" and not playback.takes_over_screens(channel):
         issued = playback.issue(user=request.user, channel=channel, decision=decision, request=request)
     return render(request, "viewers/player.html", player_page_config(request, channel, decision, issued))
 
@@ -106,14 +108,15 @@ def channel_playback(request, slug):
     channel, held = page.channel, page.held
     if channel is None:
         return _json_error(404, "not_found", "This channel no longer exists.")
-    if _superseded(request, channel):
+    session = RefreshForm(request.POST).session_id
+    if session is not None and _superseded(request.user, channel, session):
         return _json_error(409, "superseded", "This channel is now playing on another of your devices.")
     decision = access.decide(request.user, channel, now, country=geo.viewer_country(request), held=held)
     if not decision.allowed:
         geo.count_denial(channel, decision)
         return _json_error(403, decision.reason, decision.message)
     # Without a session the page has no token yet: the player is starting (device-limited channels start here).
-    purpose = "refresh" if request.POST.get("session") else "page"
+    purpose = "refresh" if session is not None else "page"
     issued = playback.issue(user=request.user, channel=channel, decision=decision, request=request, purpose=purpose)
     return JsonResponse(_playback_json(issued))
 
@@ -128,15 +131,9 @@ def _playback_json(issued):
     }
 
 
-def _superseded(request, channel) -> bool:
+def _superseded(user, channel, session: int) -> bool:
     """Was the session this page played in stopped because the viewer started another screen?"""
-    raw = request.POST.get("session", "")
-    if not raw.isdigit() or len(raw) > 18:  # a database id, nothing else
-        return False
-    session = int(raw)
-    return TokenAudit.objects.filter(
-        pk=session, user=request.user, channel=channel, end_reason=SessionEnd.SUPERSEDED
-    ).exists()
+    return TokenAudit.objects.filter(pk=session, user=user, channel=channel, end_reason=SessionEnd.SUPERSEDED).exists()
 
 
 def _json_error(status, reason, message):

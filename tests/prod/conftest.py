@@ -56,6 +56,7 @@ def base_env(tmp: Path, key_file: Path, port: int, **overrides) -> dict:
         "DEBUG": "false",
         "SECRET_KEY": "prod-test-" + "k" * 50,
         "ALLOWED_HOSTS": "127.0.0.1",
+        "SITE_URL": f"http://127.0.0.1:{port}",
         "DATABASE_URL": DATABASE_URL,
         "CACHE_URL": f"redis://127.0.0.1:6379/{REDIS_DB}",
         # TLS ends at the load balancer; the test client plays it and sends X-Forwarded-Proto: https.

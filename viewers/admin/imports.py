@@ -163,9 +163,7 @@ def _run_import(request, staged):
 
 def _invite(request, invited: list[int]) -> None:
     if invited and request.POST.get("email_invitations"):
-        sent, failed = emails.send_invitations(
-            User.objects.filter(pk__in=invited).order_by("email"), emails.site_url(request)
-        )
+        sent, failed = emails.send_invitations(User.objects.filter(pk__in=invited).order_by("email"), emails.site_url())
         messages.info(request, emails.invitations_report(sent, failed))
     elif invited:
         messages.info(request, "Send the invited users their password-set links: Invitations → select → download.")

@@ -1,0 +1,24 @@
+"""Forms for what viewers' browsers send, cleaned here rather than in the views."""
+
+import re
+
+from django import forms
+
+# A TokenAudit id, as the refresh endpoint's JSON gave it. Not str.isdigit(): it accepts "²" (which int() refuses)
+# and "１２" or "١٢" (which int() reads as 12), none of which the site ever sent.
+_SESSION_ID = re.compile(r"[0-9]{1,18}")
+
+
+class RefreshForm(forms.Form):
+    """The refresh endpoint's POST: the playback session the page played in, when it has one."""
+
+    session = forms.CharField(required=False, strip=False)
+
+    def clean_session(self) -> int | None:
+        raw = self.cleaned_data["session"]
+        return int(raw) if _SESSION_ID.fullmatch(raw) else None
+
+    @property
+    def session_id(self) -> int | None:
+        # Anything but an id (NUL bytes included, which CharField refuses) is no session: the player is starting.
+        return self.cleaned_data["session"] if self.is_valid() else None
