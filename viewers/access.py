@@ -19,16 +19,22 @@ from django.utils import timezone
 
 from viewers import geo, resolutions
 from viewers.models import Entitlement, User, rows
+from viewers.reasons import Reason
 
 
 @dataclass(frozen=True)
 class AccessDecision:
     allowed: bool
-    reason: str
+    reason: Reason
     message: str
     max_resolution: str | None = None  # None: no limit
     when: datetime | None = None  # the start or end the message refers to
     country: str | None = None  # the viewer's country, on a refusal by the country rule ("" when unknown)
+
+    @property
+    def may_buy(self) -> bool:
+        """A refusal that buying access would lift (not one that a purchase cannot change, like a country)."""
+        return self.reason in (Reason.NO_ENTITLEMENT, Reason.ENDED, Reason.REVOKED)
 
 
 def country_allowed(channel, country: str) -> bool:
@@ -54,18 +60,18 @@ def decide(
     if country is not None and not country_allowed(channel, country):
         return _country_denial(country)
     if not channel.is_private:
-        return AccessDecision(True, "public", "This channel is public.")
+        return AccessDecision(True, Reason.PUBLIC, "This channel is public.")
     if not user.is_authenticated:
-        return AccessDecision(False, "login_required", "Log in to watch this channel.")
+        return AccessDecision(False, Reason.LOGIN_REQUIRED, "Log in to watch this channel.")
     if not user.is_active:
-        return AccessDecision(False, "inactive", "Your account is not active.")
+        return AccessDecision(False, Reason.INACTIVE, "Your account is not active.")
 
     if held is None:
         held = _decision_rows(user.pk, channel.pk, now)
     current = [row for row in held if row["is_current"]]
     if current:
         best = resolutions.most_generous(row["max_resolution"] for row in current)
-        return AccessDecision(True, "entitled", "You have access.", max_resolution=best or None)
+        return AccessDecision(True, Reason.ENTITLED, "You have access.", max_resolution=best or None)
     return _explain_denial(held, now)
 
 
@@ -148,7 +154,7 @@ def entitlement_state(revoked_at, starts_at, ends_at, now: datetime) -> str:
 def _country_denial(country: str) -> AccessDecision:
     where = f"your country ({geo.country_name(country)})" if country else "your country"
     message = f"This channel is not available in {where}."
-    return AccessDecision(False, "country", message, country=country)
+    return AccessDecision(False, Reason.COUNTRY, message, country=country)
 
 
 def _explain_denial(rows, now: datetime) -> AccessDecision:
@@ -157,13 +163,15 @@ def _explain_denial(rows, now: datetime) -> AccessDecision:
         by_state.setdefault(entitlement_state(row["revoked_at"], row["starts_at"], row["ends_at"], now), []).append(row)
     if "upcoming" in by_state:
         starts = min(row["starts_at"] for row in by_state["upcoming"])
-        return AccessDecision(False, "not_started", "Your access to this channel has not started yet.", when=starts)
+        return AccessDecision(
+            False, Reason.NOT_STARTED, "Your access to this channel has not started yet.", when=starts
+        )
     if "ended" in by_state:
         ended = max(row["ends_at"] for row in by_state["ended"])
-        return AccessDecision(False, "ended", "Your access to this channel has ended.", when=ended)
+        return AccessDecision(False, Reason.ENDED, "Your access to this channel has ended.", when=ended)
     if rows:
-        return AccessDecision(False, "revoked", "Your access to this channel has been revoked.")
-    return AccessDecision(False, "no_entitlement", "You do not have access to this channel.")
+        return AccessDecision(False, Reason.REVOKED, "Your access to this channel has been revoked.")
+    return AccessDecision(False, Reason.NO_ENTITLEMENT, "You do not have access to this channel.")
 
 
 def users_who_may_watch(channel, user_ids, now: datetime | None = None) -> set[int]:

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from viewers import access, pageread, playback
-from viewers.views import no_store, player_page_config
+from viewers.views import denied, no_store, player_page_config
 
 
 @login_required
@@ -53,6 +53,5 @@ def _allowed(request, slug):
         raise Http404("No such channel.")
     decision = access.decide(request.user, page.channel, now, held=page.held)
     if not decision.allowed:
-        denied = {"channel": page.channel, "decision": decision}
-        return page.channel, decision, render(request, "viewers/denied.html", denied, status=403)
+        return page.channel, decision, denied(request, page.channel, decision)
     return page.channel, decision, None

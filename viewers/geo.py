@@ -25,6 +25,7 @@ from django_countries import countries
 
 from viewers.client import client_ip
 from viewers.models import Channel, CountryDenial
+from viewers.reasons import Reason
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ def count_denial(channel, decision) -> None:
     """Count a refusal by the channel's country rule (other refusals are not counted here).
 
     One UPDATE of the day's row in the common case; the first refusal of the day for a country inserts it."""
-    if decision.reason != "country":
+    if decision.reason != Reason.COUNTRY:
         return
     key = {"channel": channel, "day": timezone.localdate(), "country": decision.country or UNKNOWN}
     if CountryDenial.objects.filter(**key).update(count=F("count") + 1):

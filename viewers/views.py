@@ -14,6 +14,10 @@ from django.views.decorators.http import require_POST, require_safe
 from viewers import access, geo, pageread, playback, ratelimit
 from viewers.forms import RefreshForm
 from viewers.models import Channel, SessionEnd, TokenAudit
+from viewers.reasons import Reason
+
+# The refresh endpoint's error codes, for player.js, which gets them in the page's config rather than typing them.
+REASONS = {reason.name: reason.value for reason in Reason}
 
 
 @require_safe
@@ -52,13 +56,19 @@ def channel_detail(request, slug):
     decision = access.decide(request.user, channel, now, country=geo.viewer_country(request), held=held)
     if not decision.allowed:
         geo.count_denial(channel, decision)
-        return render(request, "viewers/denied.html", {"channel": channel, "decision": decision}, status=403)
+        return denied(request, channel, decision)
     # A GET changes nothing on a channel with a device limit: the player's first POST takes over a screen. A HEAD
     # gets a GET's answer without its body, so a token minted (and audited) for it would reach nobody.
     issued = None
     if request.method == "GET" and not playback.takes_over_screens(channel):
         issued = playback.issue(user=request.user, channel=channel, decision=decision, request=request)
     return render(request, "viewers/player.html", player_page_config(request, channel, decision, issued))
+
+
+def denied(request, channel, decision):
+    """The 403 page that says why, and what the viewer can do about it."""
+    context = {"channel": channel, "decision": decision, "Reason": Reason}
+    return render(request, "viewers/denied.html", context, status=403)
 
 
 def player_page_config(request, channel, decision, issued):
@@ -69,6 +79,7 @@ def player_page_config(request, channel, decision, issued):
         "refreshUrl": _refresh_url(get_script_prefix(), channel.slug) if channel.is_private else None,
         "wasmWorker": settings.IVS_PLAYER_WASM_WORKER_URL or None,
         "wasmBinary": settings.IVS_PLAYER_WASM_BINARY_URL or None,
+        "reasons": REASONS,
     }
     return {
         "channel": channel,
@@ -97,20 +108,20 @@ def _origin(url):
 def channel_playback(request, slug):
     """A fresh playback URL, for a player page that outlived its token. JSON in, JSON out."""
     if not request.user.is_authenticated:
-        return _json_error(401, "login_required", "Your session has ended. Log in again to keep watching.")
+        return _json_error(401, Reason.LOGIN_REQUIRED, "Your session has ended. Log in again to keep watching.")
     retry_after = ratelimit.hit(f"refresh:{request.user.pk}", limit=settings.IVS_REFRESH_PER_MINUTE)
     if retry_after:
-        response = _json_error(429, "rate_limited", "Too many attempts. Please wait a moment.")
+        response = _json_error(429, Reason.RATE_LIMITED, "Too many attempts. Please wait a moment.")
         response["Retry-After"] = str(retry_after)
         return response
     now = timezone.now()
     page = pageread.read(slug, request.user, now, page_limit=settings.IVS_PLAYER_PAGES_PER_MINUTE)
     channel, held = page.channel, page.held
     if channel is None:
-        return _json_error(404, "not_found", "This channel no longer exists.")
+        return _json_error(404, Reason.NOT_FOUND, "This channel no longer exists.")
     session = RefreshForm(request.POST).session_id
     if session is not None and _superseded(request.user, channel, session):
-        return _json_error(409, "superseded", "This channel is now playing on another of your devices.")
+        return _json_error(409, Reason.SUPERSEDED, "This channel is now playing on another of your devices.")
     decision = access.decide(request.user, channel, now, country=geo.viewer_country(request), held=held)
     if not decision.allowed:
         geo.count_denial(channel, decision)
