@@ -55,9 +55,11 @@ def main(cookies_file: str, slug: str, n: int = 300) -> dict:
     from django.utils import timezone
 
     from ivssite.middleware import carries_token
-    from viewers import access, geo, keys, pageread, playback, ratelimit, tokens
+    from viewers import access, ratelimit
+    from viewers.ivs import signing_keys, tokens
     from viewers.models import Channel, Entitlement, User
-    from viewers.views import player_page_config
+    from viewers.player import geo, pageread, playback
+    from viewers.player.views import player_page_config
 
     sessions = Path(cookies_file).read_text().split()
     client = Client(HTTP_HOST="127.0.0.1")
@@ -81,7 +83,7 @@ def main(cookies_file: str, slug: str, n: int = 300) -> dict:
     held = pageread.read(slug, user, now, page_limit=20).held
     decision = access.decide(user, channel, now, held=held)
     issued = playback.issue(user=user, channel=channel, decision=decision, request=request)
-    key = keys.signing_key()
+    key = signing_keys.signing_key()
 
     pages = {
         "player page": cpu_us(page(f"/channels/{slug}/"), n),

@@ -139,7 +139,7 @@ def ensure_key() -> None:
     if path.exists():
         return
     sys.path.insert(0, str(ROOT))
-    from viewers import tokens
+    from viewers.ivs import tokens
 
     WORK.mkdir(parents=True, exist_ok=True)
     path.write_bytes(tokens.private_key_pem(tokens.generate_private_key()))

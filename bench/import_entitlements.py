@@ -33,8 +33,8 @@ def run(rows, workdir):
     from django.contrib.auth.hashers import make_password
     from django.core.management import call_command
 
-    from viewers import imports
     from viewers.models import Channel, Entitlement, User
+    from viewers.operators import csv_import
 
     call_command("migrate", verbosity=0)
     channels = []
@@ -56,17 +56,17 @@ def run(rows, workdir):
 
     timings = {}
     started = time.perf_counter()
-    text = imports.decode(data)
-    plan = imports.plan_import(text, create_users=True)
+    text = csv_import.decode(data)
+    plan = csv_import.plan_import(text, create_users=True)
     timings["preview_s"] = round(time.perf_counter() - started, 2)
     assert not plan.errors, plan.errors[:3]
 
     started = time.perf_counter()
-    first = imports.import_entitlements(text, create_users=True)
+    first = csv_import.import_entitlements(text, create_users=True)
     timings["import_s"] = round(time.perf_counter() - started, 2)
 
     started = time.perf_counter()
-    second = imports.import_entitlements(text, create_users=True)
+    second = csv_import.import_entitlements(text, create_users=True)
     timings["reimport_s"] = round(time.perf_counter() - started, 2)
 
     assert first["new"] == rows and second["new"] == 0 and second["unchanged"] == rows

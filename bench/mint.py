@@ -18,12 +18,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from cryptography.hazmat.primitives import hashes  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
 
-from viewers import tokens  # noqa: E402
+from viewers.ivs import tokens  # noqa: E402
 
 ARN = "arn:aws:ivs:us-west-2:123456789012:channel/MainEvent01"
 
 
-SINGLE_USE = str(uuid.uuid4())  # made by the caller (viewers.playback), like the viewer id
+SINGLE_USE = str(uuid.uuid4())  # made by the caller (viewers.player.playback), like the viewer id
 
 
 def mint_once(key):

@@ -23,10 +23,10 @@ PASSWORD = "bench-password"  # noqa: S105  bench data only
 
 
 def register_key():
-    from viewers import keys, tokens
+    from viewers.ivs import signing_keys, tokens
     from viewers.models import PlaybackKey
 
-    key = keys.signing_key()
+    key = signing_keys.signing_key()
     fingerprint = tokens.fingerprint(key)
     # Only the bench key verifies and signs here: a key left by an earlier run would trip ivs.E020/W020.
     PlaybackKey.objects.exclude(fingerprint=fingerprint).update(is_signing=False, is_active=False)

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 
 from localivs import state
 from localivs.models import LOCAL_ACCOUNT, PlaybackKeyPair, PlaybackSession
-from viewers import tokens
+from viewers.ivs import tokens
 from viewers.models import Channel
 
 KEY_PAIRS_PER_REGION = 3  # IVS's quota per account and region

@@ -1,4 +1,4 @@
-"""The stand-in's bookkeeping, injected into viewers.tokens.verify and used per request."""
+"""The stand-in's bookkeeping, injected into viewers.ivs.tokens.verify and used per request."""
 
 from datetime import UTC, datetime
 

@@ -11,9 +11,9 @@ from django.views.decorators.http import require_safe
 
 from localivs import hls, state
 from localivs.models import PlaybackSession
-from viewers import keys, origins, tokens
+from viewers.ivs import origins, signing_keys, tokens
+from viewers.ivs.tokens import TokenRejected
 from viewers.models import Channel
-from viewers.tokens import TokenRejected
 
 # IVS's own epoch is the broadcast start; any fixed instant gives a steady live edge.
 LIVE_EPOCH = 1_700_000_000
@@ -49,7 +49,7 @@ def multivariant(request, region, account, channel_id):
         try:
             verified = tokens.verify(
                 token,
-                keys=keys.verification_keys(),
+                keys=signing_keys.verification_keys(),
                 channel_arn=arn,
                 now=time.time(),
                 origin=request.headers.get("Origin"),

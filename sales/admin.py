@@ -12,8 +12,8 @@ from django.utils.html import format_html
 
 from sales import notify, services
 from sales.models import Payment, PaymentStatus, StripeEvent, TicketType
-from viewers import emails
 from viewers.admin.base import ReadOnlyAdmin
+from viewers.operators import emails
 
 
 @admin.register(TicketType)

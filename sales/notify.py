@@ -4,8 +4,8 @@ grant never sends mail, and a mail server that is down never undoes a grant)."""
 from django.utils import timezone
 
 from sales.models import Payment
-from viewers import emails
 from viewers.models import Invitation
+from viewers.operators import emails
 
 
 def notify_buyers(payment_ids, base_url: str) -> None:

@@ -7,7 +7,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from sales import notify, services, stripe_events
-from viewers import emails
+from viewers.operators import emails
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from viewers import keys, tokens
+from viewers.ivs import signing_keys, tokens
 from viewers.models import Channel, Entitlement, PlaybackKey, User
 
 PRIVATE_ARN = "arn:aws:ivs:us-west-2:123456789012:channel/MainEvent01"
@@ -122,7 +122,7 @@ def admin_user(db):
 
 @pytest.fixture
 def signing_key():
-    return keys.signing_key()
+    return signing_keys.signing_key()
 
 
 @pytest.fixture
@@ -133,12 +133,12 @@ def public_key(signing_key):
 @pytest.fixture
 def registered_key(db, public_key):
     """The test signing key's public half, registered as IVS would have it imported."""
-    keys.forget_cached_keys()
+    signing_keys.forget_cached_keys()
     key = PlaybackKey(name="test-key", public_key_pem=tokens.public_key_pem(public_key), is_signing=True)
     key.full_clean()
     key.save()
     yield key
-    keys.forget_cached_keys()
+    signing_keys.forget_cached_keys()
 
 
 @pytest.fixture
@@ -208,7 +208,7 @@ def country_db(tmp_path, settings):
     from mmdb_writer import MMDBWriter
     from netaddr import IPSet
 
-    from viewers import geo
+    from viewers.player import geo
 
     writer = MMDBWriter(ip_version=6, ipv4_compatible=True, database_type="GeoLite2-Country", languages=["en"])
     for network, code in [("2.16.0.0/13", "FR"), ("5.1.0.0/16", "DE"), ("2a01:e00::/26", "FR")]:

@@ -4,18 +4,19 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from viewers import keys
+from viewers.ivs import signing_keys
 from viewers.models import Revocation, TokenAudit
 
 
 def audit_row(user, channel, *, issued_at=None, ttl=timedelta(minutes=5), save=True, **fields) -> TokenAudit:
-    """A token's audit row (a playback session) as viewers.playback writes it: with the ARN and name of the channel
-    the token was signed for, and the fingerprint of the key that signed it. Unsaved with save=False (bulk_create)."""
+    """A token's audit row (a playback session) as viewers.player.playback writes it: with the ARN and name of the
+    channel the token was signed for, and the fingerprint of the key that signed it. Unsaved with save=False
+    (bulk_create)."""
     issued_at = issued_at or timezone.now()
     signed_for = {
         "channel_arn": channel.arn,
         "channel_name": channel.name,
-        "key_fingerprint": keys.signing_fingerprint(),
+        "key_fingerprint": signing_keys.signing_fingerprint(),
     }
     row = TokenAudit(user=user, channel=channel, issued_at=issued_at, expires_at=issued_at + ttl, **signed_for | fields)
     if save:

@@ -14,8 +14,9 @@ from django.contrib.auth.models import Group
 from django.db.models import BooleanField, ExpressionWrapper
 
 from tests.conftest import HIDDEN_ARN, _user, playback_url_for
-from viewers import access, pageread
+from viewers import access
 from viewers.models import Channel, Entitlement, current_entitlement_q
+from viewers.player import pageread
 
 pytestmark = pytest.mark.django_db
 

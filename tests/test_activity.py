@@ -9,8 +9,8 @@ from django.db import connection
 from django.utils import timezone
 
 from tests.factories import audit_row
-from viewers import activity
 from viewers.models import TokenAudit, User
+from viewers.operators import activity
 
 
 def audit(user, channel, at, ip="203.0.113.1", agent="Firefox"):

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from tests.conftest import PRIVATE_ARN, playback_url_for
 from tests.factories import audit_row
-from viewers import tokens
+from viewers.ivs import tokens
 from viewers.models import Channel, Entitlement, PlaybackKey, TokenAudit, User
 
 ENTITLEMENTS = "/admin/viewers/entitlement/"

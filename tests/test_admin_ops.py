@@ -16,8 +16,9 @@ from django.utils import timezone
 
 from tests.conftest import playback_url_for
 from tests.factories import audit_row, revocation_row
-from viewers import imports, keyrotation
+from viewers.ivs import key_rotation
 from viewers.models import Channel, Entitlement, EntitlementImport, Invitation, User
+from viewers.operators import csv_import
 
 ENTITLEMENTS = "/admin/viewers/entitlement/"
 IMPORT = ENTITLEMENTS + "import/"
@@ -142,7 +143,7 @@ class TestImportPage:
 @pytest.mark.django_db
 class TestInvitationLinks:
     def test_the_admin_downloads_links_that_work(self, admin_client, client, private_channel):
-        imports.import_entitlements(HEADER + "new@example.com,main-event,,,,\n", create_users=True)
+        csv_import.import_entitlements(HEADER + "new@example.com,main-event,,,,\n", create_users=True)
         invitation = Invitation.objects.get()
         response = admin_client.post(
             "/admin/viewers/invitation/", {"action": "download_links", ACTION_CHECKBOX_NAME: [invitation.pk]}
@@ -257,7 +258,7 @@ def grow(n, now):
         EntitlementImport.objects.create(
             filename=f"{i}.csv", content="x", created_by=user, applied_at=now, summary={"new": 1}
         )
-        keyrotation.generate(f"grow-key-{i}")
+        key_rotation.generate(f"grow-key-{i}")
         revocation_row(channel=channel, viewer_id=user.viewer_id, max_version=1, reason="revoked")
 
 

@@ -10,8 +10,9 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission
 
 from tests.factories import revocation_row
-from viewers import imports, tokens
+from viewers.ivs import tokens
 from viewers.models import EntitlementImport, Invitation, PlaybackKey, PlaybackKeyRegion, User
+from viewers.operators import csv_import
 
 HEADER = "email,channel,starts_at,ends_at,max_resolution,note\n"
 INVITATIONS = "/admin/viewers/invitation/"
@@ -43,7 +44,7 @@ class TestInvitationLinks:
 
     @pytest.fixture
     def invitation(self, private_channel):
-        imports.import_entitlements(HEADER + "new@example.com,main-event,,,,\n", create_users=True)
+        csv_import.import_entitlements(HEADER + "new@example.com,main-event,,,,\n", create_users=True)
         return Invitation.objects.get()
 
     def test_view_only_staff_get_no_links(self, client, viewer_only, invitation):

@@ -14,9 +14,10 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from tests.factories import revocation_row
-from viewers import imports, tokens
 from viewers.admin.keys import KEY_STEPS
+from viewers.ivs import tokens
 from viewers.models import EntitlementImport, PlaybackKey, TokenAudit, User
+from viewers.operators import csv_import
 
 HEADER = "email,channel,starts_at,ends_at,max_resolution,note\n"
 # Everything a confirmation or a form of this admin might act on, in one body.
@@ -45,7 +46,7 @@ def world(alice, bob, carol, private_channel, public_channel, registered_key, ad
     """One of everything the admin manages."""
     client.force_login(alice)
     assert client.get("/channels/main-event/").status_code == 200  # a token audit row (the token is not stored)
-    imports.import_entitlements(HEADER + "new@example.com,main-event,,,,\n", create_users=True)  # an invitation
+    csv_import.import_entitlements(HEADER + "new@example.com,main-event,,,,\n", create_users=True)  # an invitation
     EntitlementImport.objects.create(
         filename="staged.csv", content=HEADER + "later@example.com,main-event,,,,\n", create_users=True
     )

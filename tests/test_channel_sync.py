@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from moto import mock_aws
 
 from tests.conftest import PRIVATE_ARN
-from viewers import channel_sync
+from viewers.ivs import channel_sync
 from viewers.models import Channel, Entitlement
 
 REGION = "us-west-2"

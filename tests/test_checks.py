@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from django.core.checks import run_checks
 from django.core.exceptions import ImproperlyConfigured
 
-from viewers import keys, tokens
+from viewers.ivs import signing_keys, tokens
 from viewers.startup import fail_on_check_errors
 
 
@@ -43,10 +43,10 @@ def use_key(settings):
     def configure(pem="", path=""):
         settings.IVS_PLAYBACK_PRIVATE_KEY = pem
         settings.IVS_PLAYBACK_PRIVATE_KEY_FILE = str(path)
-        keys.forget_cached_keys()
+        signing_keys.forget_cached_keys()
 
     yield configure
-    keys.forget_cached_keys()
+    signing_keys.forget_cached_keys()
 
 
 @pytest.fixture

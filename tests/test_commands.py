@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from localivs import state
 from localivs.models import SpentToken
 from tests.conftest import PRIVATE_ARN, playback_url_for
-from viewers import keyrotation, keys, tokens
+from viewers.ivs import key_rotation, signing_keys, tokens
 from viewers.management.commands import ivs_verify
 from viewers.models import Channel, Entitlement, PlaybackKey, User
 
@@ -67,7 +67,7 @@ class TestTheDemosKey:
         """A key generated in the admin and then configured: the demo must not make it the signing key itself."""
         rotated_to = registered_key
         PlaybackKey.objects.filter(pk=rotated_to.pk).update(name="site-2027", is_signing=False)
-        _, old = keyrotation.generate("dev-old")
+        _, old = key_rotation.generate("dev-old")
         PlaybackKey.objects.filter(pk=old.pk).update(is_signing=True)
         call_command("demo")
         rotated_to.refresh_from_db()
@@ -77,7 +77,7 @@ class TestTheDemosKey:
         assert "not recorded as the signing key" in capsys.readouterr().out
 
     def test_after_a_rotation_deleted_the_configured_key_it_is_registered_again_and_the_site_starts(self, signing_key):
-        _, rotated_to = keyrotation.generate("site-2027")
+        _, rotated_to = key_rotation.generate("site-2027")
         PlaybackKey.objects.filter(pk=rotated_to.pk).update(is_signing=True)
         assert "ivs.E020" in [m.id for m in run_checks()]
         call_command("demo")
@@ -164,7 +164,7 @@ class TestVerify:
         def no_private_key():
             raise AssertionError("ivs_verify read the signing key")
 
-        monkeypatch.setattr(keys, "_read_private_pem", no_private_key)
+        monkeypatch.setattr(signing_keys, "_read_private_pem", no_private_key)
         # As manage.py runs it: call_command would skip the system checks that refused it.
         manage_py("ivs_verify", tokens.with_token(channel.playback_url, token))
         assert "Verdict: VALID" in capsys.readouterr().out

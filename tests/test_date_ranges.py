@@ -7,8 +7,8 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 
-from viewers import imports
 from viewers.models import Entitlement
+from viewers.operators import csv_import
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +20,9 @@ EXTREMES = [(TOO_EARLY, ""), ("", TOO_LATE), ("", "9999-12-31T23:59"), ("0001-01
 
 @pytest.mark.parametrize("starts_at, ends_at", EXTREMES)
 def test_the_importer_reports_a_row_error(carol, private_channel, starts_at, ends_at):
-    plan = imports.plan_import(HEADER + f"carol@example.com,main-event,{starts_at},{ends_at},,\n", create_users=False)
+    plan = csv_import.plan_import(
+        HEADER + f"carol@example.com,main-event,{starts_at},{ends_at},,\n", create_users=False
+    )
     (row,) = plan.errors
     assert any("out of range" in error for error in row.errors)
 

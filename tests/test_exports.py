@@ -7,9 +7,9 @@ import uuid
 import pytest
 
 from tests.factories import audit_row
-from viewers import keys
-from viewers.exports import safe_cell
+from viewers.ivs import signing_keys
 from viewers.models import Entitlement, User
+from viewers.operators.exports import safe_cell
 
 ENTITLEMENTS = "/admin/viewers/entitlement/"
 AUDITS = "/admin/viewers/tokenaudit/"
@@ -88,7 +88,7 @@ class TestAuditExport:
         row = dict(zip(header, rows[1], strict=True))
         assert row["user_username"] == "alice" and row["channel_slug"] == "main-event"
         assert row["channel_name"] == "Main Event" and row["channel_arn"] == private_channel.arn
-        assert row["key_fingerprint"] == keys.signing_fingerprint()
+        assert row["key_fingerprint"] == signing_keys.signing_fingerprint()
         assert row["user_agent"] == "'=evil()"
         assert not any("eyJ" in cell for row in rows for cell in row)
 

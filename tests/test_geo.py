@@ -5,8 +5,9 @@ from django.contrib.auth.models import AnonymousUser
 from django.test import RequestFactory
 
 from tests.factories import audit_row
-from viewers import access, geo, reconcile
+from viewers import access, reconcile
 from viewers.models import Channel, CountryDenial, SessionEnd, TokenAudit
+from viewers.player import geo
 
 PAGE = "/channels/main-event/"
 REFRESH = "/channels/main-event/playback"

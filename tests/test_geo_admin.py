@@ -3,8 +3,8 @@
 import pytest
 from django.core.checks import run_checks
 
-from viewers import geo
 from viewers.models import Channel, CountryDenial
+from viewers.player import geo
 
 HEADER = "CloudFront-Viewer-Country"
 

@@ -7,8 +7,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from viewers import access, imports
+from viewers import access
 from viewers.models import Entitlement, Invitation, User
+from viewers.operators import csv_import
 
 HEADER = "email,channel,starts_at,ends_at,max_resolution,note\n"
 
@@ -18,7 +19,7 @@ def csv_of(*lines, header=HEADER):
 
 
 def plan(text, create_users=False):
-    return imports.plan_import(text, create_users=create_users)
+    return csv_import.plan_import(text, create_users=create_users)
 
 
 @pytest.fixture
@@ -29,22 +30,22 @@ def carol_and_channel(carol, private_channel):
 @pytest.mark.django_db
 class TestReadingTheFile:
     def test_it_refuses_a_file_that_is_not_utf8(self):
-        with pytest.raises(imports.ImportFileError, match=r"not UTF-8 text \(byte 0xe9 on line 2\).*CSV UTF-8"):
-            imports.decode(csv_of("caf\xe9@example.com,main-event,,,,").encode("latin-1"))
+        with pytest.raises(csv_import.ImportFileError, match=r"not UTF-8 text \(byte 0xe9 on line 2\).*CSV UTF-8"):
+            csv_import.decode(csv_of("caf\xe9@example.com,main-event,,,,").encode("latin-1"))
 
     def test_it_accepts_excels_byte_order_mark(self):
-        assert imports.decode(b"\xef\xbb\xbf" + HEADER.encode()) == HEADER
+        assert csv_import.decode(b"\xef\xbb\xbf" + HEADER.encode()) == HEADER
 
     def test_it_refuses_binary_data(self):
-        with pytest.raises(imports.ImportFileError, match="binary data"):
-            imports.decode(b"PK\x03\x04\x00\x00 a zip file")
+        with pytest.raises(csv_import.ImportFileError, match="binary data"):
+            csv_import.decode(b"PK\x03\x04\x00\x00 a zip file")
 
     def test_a_nul_past_the_first_64_kb_is_refused_too(self, admin_client, private_channel):
         """Found by tests/test_fuzz.py on PostgreSQL, which refuses NUL in queries and text columns (a 500)."""
         padding = "".join(f"user{i}@example.com,main-event,,,,\n" for i in range(3000))  # ~100 KB
         data = (HEADER + padding + "late@example.com,main-event,,,,\x00\n").encode()
-        with pytest.raises(imports.ImportFileError, match="NUL"):
-            imports.read_rows(imports.decode(data))
+        with pytest.raises(csv_import.ImportFileError, match="NUL"):
+            csv_import.read_rows(csv_import.decode(data))
         from django.core.files.uploadedfile import SimpleUploadedFile
 
         response = admin_client.post(
@@ -53,15 +54,15 @@ class TestReadingTheFile:
         assert response.status_code == 200 and "NUL" in response.content.decode()
 
     def test_it_refuses_an_oversized_file_before_reading_it(self):
-        with pytest.raises(imports.ImportFileError, match="the limit is 10 MB"):
-            imports.decode(b"x" * (imports.MAX_FILE_BYTES + 1))
+        with pytest.raises(csv_import.ImportFileError, match="the limit is 10 MB"):
+            csv_import.decode(b"x" * (csv_import.MAX_FILE_BYTES + 1))
 
     def test_it_names_the_missing_columns(self):
-        with pytest.raises(imports.ImportFileError, match="Missing column\\(s\\): ends_at, note"):
-            imports.read_rows("email,channel,starts_at,max_resolution\nalice@example.com,main-event,,\n")
+        with pytest.raises(csv_import.ImportFileError, match="Missing column\\(s\\): ends_at, note"):
+            csv_import.read_rows("email,channel,starts_at,max_resolution\nalice@example.com,main-event,,\n")
 
     def test_it_accepts_common_header_spellings(self):
-        rows = imports.read_rows("Email,Channel slug,Start,End,Resolution,Note\nA@x.org,main-event,,,hd,vip\n")
+        rows = csv_import.read_rows("Email,Channel slug,Start,End,Resolution,Note\nA@x.org,main-event,,,hd,vip\n")
         assert (rows[0].email, rows[0].channel, rows[0].max_resolution, rows[0].note) == (
             "A@x.org",
             "main-event",
@@ -70,13 +71,13 @@ class TestReadingTheFile:
         )
 
     def test_it_refuses_an_empty_file_and_a_header_alone(self):
-        with pytest.raises(imports.ImportFileError, match="empty"):
-            imports.decode(b"  \n")
-        with pytest.raises(imports.ImportFileError, match="no rows"):
-            imports.read_rows(HEADER)
+        with pytest.raises(csv_import.ImportFileError, match="empty"):
+            csv_import.decode(b"  \n")
+        with pytest.raises(csv_import.ImportFileError, match="no rows"):
+            csv_import.read_rows(HEADER)
 
     def test_naive_dates_are_in_the_site_time_zone(self):
-        row = imports.read_rows(csv_of("a@x.org,main-event,2026-03-01T18:00,2026-03-02,,"))[0]
+        row = csv_import.read_rows(csv_of("a@x.org,main-event,2026-03-01T18:00,2026-03-02,,"))[0]
         assert row.starts_at == timezone.make_aware(datetime(2026, 3, 1, 18, 0))
         assert row.ends_at == timezone.make_aware(datetime(2026, 3, 2))
 
@@ -99,7 +100,7 @@ class TestThePreview:
         errors = {row.line: row.errors for row in result.errors}
         assert errors == {
             3: ["unknown channel 'nope'"],
-            4: [f"bad date in starts_at: 'yesterday'. {imports.DATE_HELP}"],
+            4: [f"bad date in starts_at: 'yesterday'. {csv_import.DATE_HELP}"],
             5: ["ends_at: The end must be after the start."],
             6: ["duplicate of line 2"],
             7: ["email 'not-an-email' is not an email address"],
@@ -131,7 +132,7 @@ class TestThePreview:
 @pytest.mark.django_db
 class TestImporting:
     def test_it_grants_and_the_access_rule_lets_the_viewer_in(self, carol, private_channel, admin_user):
-        result = imports.import_entitlements(
+        result = csv_import.import_entitlements(
             csv_of("carol@example.com,main-event,,,HD,ticket 42"), create_users=False, granted_by=admin_user
         )
         assert result["new"] == 1
@@ -145,10 +146,10 @@ class TestImporting:
             "carol@example.com,main-event,2026-03-01T10:00,2026-03-02T10:00,SD,",
             "new@example.com,main-event,,,,",
         )
-        first = imports.import_entitlements(text, create_users=True)
+        first = csv_import.import_entitlements(text, create_users=True)
         snapshot = list(Entitlement.objects.values_list("pk", "user_id", "starts_at", "ends_at", "note"))
         users = User.objects.count()
-        second = imports.import_entitlements(text, create_users=True)
+        second = csv_import.import_entitlements(text, create_users=True)
         assert (first["new"], first["invitations"]) == (2, 1)
         assert (second["new"], second["unchanged"], second["invitations"]) == (0, 2, 0)
         assert list(Entitlement.objects.values_list("pk", "user_id", "starts_at", "ends_at", "note")) == snapshot
@@ -156,8 +157,8 @@ class TestImporting:
 
     def test_one_bad_row_means_nothing_is_written(self, carol, private_channel):
         text = csv_of("carol@example.com,main-event,,,,", "new@example.com,main-event,,,,", "x@y.org,gone,,,,")
-        with pytest.raises(imports.ImportRefused) as refused:
-            imports.import_entitlements(text, create_users=True)
+        with pytest.raises(csv_import.ImportRefused) as refused:
+            csv_import.import_entitlements(text, create_users=True)
         assert [row.line for row in refused.value.plan.errors] == [4]
         assert not Entitlement.objects.filter(user=carol).exists()
         assert not User.objects.filter(email="new@example.com").exists()
@@ -168,7 +169,7 @@ class TestImporting:
 
         monkeypatch.setattr(Entitlement.objects, "bulk_create", explode)
         with pytest.raises(RuntimeError):
-            imports.import_entitlements(
+            csv_import.import_entitlements(
                 csv_of("carol@example.com,main-event,,,,", "new@example.com,main-event,,,,"), create_users=True
             )
         assert not User.objects.filter(email="new@example.com").exists()
@@ -178,12 +179,12 @@ class TestImporting:
 @pytest.mark.django_db
 class TestInvitations:
     def test_invited_users_are_inactive_until_they_set_a_password(self, client, private_channel):
-        imports.import_entitlements(csv_of("newbie@example.com,main-event,,,,"), create_users=True)
+        csv_import.import_entitlements(csv_of("newbie@example.com,main-event,,,,"), create_users=True)
         user = User.objects.get(email="newbie@example.com")
         assert not user.is_active and not user.has_usable_password()
         assert not access.decide(user, private_channel).allowed
 
-        from viewers.invitations import invitation_path
+        from viewers.operators.invitations import invitation_path
 
         landing = client.get(invitation_path(user), follow=True)
         assert landing.status_code == 200 and "Choose a password" in landing.content.decode()

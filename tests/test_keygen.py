@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from viewers import tokens
+from viewers.ivs import tokens
 from viewers.models import PlaybackKey
 
 ROOT = Path(__file__).resolve().parents[1]

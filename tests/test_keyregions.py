@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from tests.conftest import FINALS_ARN, playback_url_for
-from viewers import keyregions, keyrotation, tokens
+from viewers.ivs import key_regions, key_rotation, tokens
 from viewers.models import Channel, PlaybackKey, PlaybackKeyRegion
 
 US, EU = "us-west-2", "eu-west-1"
@@ -56,29 +56,29 @@ def imports(stubber, key, region):
 class TestWhichRegions:
     def test_by_default_the_regions_of_the_channels_and_aws_region(self, settings, private_channel, finals):
         settings.AWS_REGION, settings.IVS_REGIONS = "ap-south-1", []
-        assert keyregions.ivs_regions() == ["ap-south-1", EU, US]
+        assert key_regions.ivs_regions() == ["ap-south-1", EU, US]
 
     def test_ivs_regions_is_the_list_read_and_keys_still_cover_private_channels(self, settings, finals):
         settings.IVS_REGIONS = [US]
-        assert keyregions.ivs_regions() == [US]
-        assert keyregions.key_regions() == [EU, US]
+        assert key_regions.ivs_regions() == [US]
+        assert key_regions.key_regions() == [EU, US]
 
     def test_public_channels_need_no_key(self, settings, public_channel):
         settings.AWS_REGION, settings.IVS_REGIONS = "", []
-        assert keyregions.key_regions() == [US]  # the sync reads it…
-        assert keyregions.channels_without_signing_key() == {}  # …but no token is refused there
+        assert key_regions.key_regions() == [US]  # the sync reads it…
+        assert key_regions.channels_without_signing_key() == {}  # …but no token is refused there
 
 
 @pytest.mark.django_db
 class TestImportIntoEveryRegion:
     def test_it_checks_both_regions_then_imports_into_each(self, stubbed, private_channel, finals):
         clients, stubbers = stubbed
-        _, key = keyrotation.generate("site-2027")
+        _, key = key_rotation.generate("site-2027")
         holds(stubbers[EU], 2)
         holds(stubbers[US], 0)
         imports(stubbers[EU], key, EU)
         imports(stubbers[US], key, US)
-        assert keyrotation.import_into_ivs(key, clients=clients) == [EU, US]
+        assert key_rotation.import_into_ivs(key, clients=clients) == [EU, US]
         assert list(key.regions.values_list("region", "arn", "fingerprint")) == [
             (EU, key_arn(EU), f"fp-{EU}"),
             (US, key_arn(US), f"fp-{US}"),
@@ -86,11 +86,11 @@ class TestImportIntoEveryRegion:
 
     def test_a_full_region_stops_it_before_any_import(self, stubbed, private_channel, finals):
         clients, stubbers = stubbed
-        _, key = keyrotation.generate("site-2027")
+        _, key = key_rotation.generate("site-2027")
         holds(stubbers[EU], 3)
         holds(stubbers[US], 1)
-        with pytest.raises(keyrotation.RotationError) as raised:
-            keyrotation.import_into_ivs(key, clients=clients)
+        with pytest.raises(key_rotation.RotationError) as raised:
+            key_rotation.import_into_ivs(key, clients=clients)
         assert str(raised.value) == (
             "Nothing imported: eu-west-1 already holds 3 key pairs, the most IVS allows in a region (3). "
             "Delete a key that no longer signs there first."
@@ -99,13 +99,13 @@ class TestImportIntoEveryRegion:
 
     def test_a_refusal_half_way_keeps_what_was_done_and_a_retry_finishes(self, stubbed, private_channel, finals):
         clients, stubbers = stubbed
-        _, key = keyrotation.generate("site-2027")
+        _, key = key_rotation.generate("site-2027")
         holds(stubbers[EU], 0)
         holds(stubbers[US], 0)
         imports(stubbers[EU], key, EU)
         stubbers[US].add_client_error("import_playback_key_pair", "AccessDeniedException", "not allowed")
-        with pytest.raises(keyrotation.RotationError) as raised:
-            keyrotation.import_into_ivs(key, clients=clients)
+        with pytest.raises(key_rotation.RotationError) as raised:
+            key_rotation.import_into_ivs(key, clients=clients)
         assert str(raised.value) == (
             "IVS refused the import in us-west-2: AccessDeniedException: not allowed. "
             "It was imported into eu-west-1; importing again continues."
@@ -113,22 +113,22 @@ class TestImportIntoEveryRegion:
         assert list(key.regions.values_list("region", flat=True)) == [EU]
         holds(stubbers[US], 0)
         imports(stubbers[US], key, US)
-        assert keyrotation.import_into_ivs(key, clients=clients) == [US]
-        with pytest.raises(keyrotation.RotationError, match="already imported in every region"):
-            keyrotation.import_into_ivs(key, clients=clients)
+        assert key_rotation.import_into_ivs(key, clients=clients) == [US]
+        with pytest.raises(key_rotation.RotationError, match="already imported in every region"):
+            key_rotation.import_into_ivs(key, clients=clients)
 
     def test_an_unlistable_region_is_an_error_before_any_import(self, stubbed, private_channel, finals):
         clients, stubbers = stubbed
-        _, key = keyrotation.generate("site-2027")
+        _, key = key_rotation.generate("site-2027")
         stubbers[EU].add_client_error("list_playback_key_pairs", "AccessDeniedException", "no list")
-        with pytest.raises(keyrotation.RotationError, match="Could not list the key pairs in eu-west-1"):
-            keyrotation.import_into_ivs(key, clients=clients)
+        with pytest.raises(key_rotation.RotationError, match="Could not list the key pairs in eu-west-1"):
+            key_rotation.import_into_ivs(key, clients=clients)
         assert not key.regions.exists()
 
     def test_without_aws_it_prints_one_command_per_region(self, settings, private_channel, finals):
         settings.AWS_REGION = ""
-        _, key = keyrotation.generate("site-2027")
-        assert keyrotation.import_command(key).splitlines() == [
+        _, key = key_rotation.generate("site-2027")
+        assert key_rotation.import_command(key).splitlines() == [
             "aws ivs import-playback-key-pair --name site-2027 --public-key-material file://site-2027.pub.pem "
             f"--region {region}"
             for region in (EU, US)
@@ -138,16 +138,16 @@ class TestImportIntoEveryRegion:
 @pytest.fixture
 def old_key(registered_key, settings):
     """The cast's key, imported in both regions, after it stopped signing long enough ago."""
-    private, new = keyrotation.generate("site-new")
+    private, new = key_rotation.generate("site-new")
     settings.IVS_PLAYBACK_PRIVATE_KEY = tokens.private_key_pem(private).decode()
-    from viewers import keys
+    from viewers.ivs import signing_keys
 
-    keys.forget_cached_keys()
-    keyrotation.make_signing(new)
+    signing_keys.forget_cached_keys()
+    key_rotation.make_signing(new)
     for region in (US, EU):
         PlaybackKeyRegion.objects.create(key=registered_key, arn=key_arn(region))
     yield PlaybackKey.objects.get(pk=registered_key.pk)
-    keys.forget_cached_keys()
+    signing_keys.forget_cached_keys()
 
 
 @pytest.mark.django_db
@@ -157,7 +157,7 @@ class TestDeleteFromEveryRegion:
         stubbers[EU].add_response("delete_playback_key_pair", {}, {"arn": key_arn(EU)})
         stubbers[US].add_client_error("delete_playback_key_pair", "ResourceNotFoundException", "gone already")
         with time_machine.travel(timezone.now() + timedelta(hours=1)):
-            note = keyrotation.retire(old_key, clients=clients)
+            note = key_rotation.retire(old_key, clients=clients)
         assert note == "Deleted test-key from IVS (eu-west-1, us-west-2) and from the site."
         assert not PlaybackKey.objects.filter(pk=old_key.pk).exists()
 
@@ -166,8 +166,8 @@ class TestDeleteFromEveryRegion:
         stubbers[EU].add_response("delete_playback_key_pair", {}, {"arn": key_arn(EU)})
         stubbers[US].add_client_error("delete_playback_key_pair", "ThrottlingException", "slow down")
         later = timezone.now() + timedelta(hours=1)
-        with time_machine.travel(later), pytest.raises(keyrotation.RotationError) as raised:
-            keyrotation.retire(old_key, clients=clients)
+        with time_machine.travel(later), pytest.raises(key_rotation.RotationError) as raised:
+            key_rotation.retire(old_key, clients=clients)
         assert str(raised.value) == (
             "IVS refused the deletion in us-west-2: ThrottlingException: slow down. It was deleted from eu-west-1. "
             "test-key stays registered; try again."
@@ -177,7 +177,7 @@ class TestDeleteFromEveryRegion:
     def test_without_aws_it_prints_one_command_per_region(self, settings, old_key):
         settings.AWS_REGION = ""
         with time_machine.travel(timezone.now() + timedelta(hours=1)):
-            note = keyrotation.retire(old_key)
+            note = key_rotation.retire(old_key)
         assert note.splitlines()[1:] == [
             f"aws ivs delete-playback-key-pair --region {US} --arn {key_arn(US)}",
         ]
@@ -205,7 +205,7 @@ class TestMissingRegionWarnings:
         for i in range(5):
             arn = FINALS_ARN.replace("Finals01", f"Match{i}")
             Channel.objects.create(name=f"Match {i}", slug=f"m{i}", arn=arn, playback_url=playback_url_for(arn))
-        assert keyregions.missing_key_messages() == [
+        assert key_regions.missing_key_messages() == [
             "Tokens for 'Match 0 (eu-west-1)', 'Match 1 (eu-west-1)', 'Match 2 (eu-west-1)' and 2 more channels "
             "will be refused: the signing key is not imported in eu-west-1."
         ]
@@ -243,7 +243,7 @@ class TestMissingRegionWarnings:
             US: key_arn(US),
             EU: key_arn(EU, "Pasted99"),
         }
-        assert keyregions.missing_key_messages() == []
+        assert key_regions.missing_key_messages() == []
         form["regions-TOTAL_FORMS"], form["regions-1-arn"] = "2", "arn:aws:ivs:eu-west-1:123:channel/nope"
         assert "Enter an IVS playback key-pair ARN" in admin_client.post(url, form).content.decode()
 
@@ -252,7 +252,7 @@ class TestMissingRegionWarnings:
         call_command("demo", stdout=StringIO())
         call_command("demo", stdout=StringIO())  # idempotent
         assert PlaybackKey.objects.get().regions.get().region == "us-west-2"
-        assert keyregions.missing_key_messages() == []
+        assert key_regions.missing_key_messages() == []
 
     def test_a_bad_region_name_in_the_setting_stops_start_up(self, settings, db):
         settings.IVS_REGIONS = [US, "Europe"]

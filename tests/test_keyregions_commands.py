@@ -12,7 +12,7 @@ from moto import mock_aws
 
 from tests.conftest import FINALS_ARN, PRIVATE_ARN
 from tests.test_keyregions import EU, US, key_arn
-from viewers import channel_sync, tokens
+from viewers.ivs import channel_sync, tokens
 from viewers.models import Channel, PlaybackKeyRegion
 
 

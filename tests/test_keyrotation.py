@@ -14,7 +14,7 @@ from django.test import Client
 from django.utils import timezone
 
 from tests.factories import audit_row
-from viewers import keyrotation, keys, tokens
+from viewers.ivs import key_rotation, signing_keys, tokens
 from viewers.models import UNKNOWN_SIGNER, PlaybackKey, PlaybackKeyRegion
 
 KEY_ARN = "arn:aws:ivs:us-west-2:123456789012:playback-key/AbCdEf123456"
@@ -49,7 +49,7 @@ def ivs_messages():
 @pytest.mark.django_db
 class TestGenerate:
     def test_it_registers_the_public_half_only(self):
-        private, key = keyrotation.generate("site-2026")
+        private, key = key_rotation.generate("site-2026")
         assert key.fingerprint == tokens.fingerprint(private)
         assert key.is_active and not key.is_signing
         assert "PRIVATE" not in key.public_key_pem
@@ -57,8 +57,8 @@ class TestGenerate:
         assert tokens.private_key_pem(private).decode().splitlines()[1] not in stored
 
     def test_it_refuses_a_bad_name(self):
-        with pytest.raises(keyrotation.RotationError, match="IVS allows"):
-            keyrotation.generate("no spaces")
+        with pytest.raises(key_rotation.RotationError, match="IVS.s rule for key names"):
+            key_rotation.generate("no spaces")
 
 
 @pytest.mark.django_db
@@ -66,14 +66,14 @@ class TestImport:
     def test_it_imports_with_boto3_and_records_arn_and_fingerprint(self, ivs, settings):
         settings.AWS_REGION = "us-west-2"
         client, stubber = ivs
-        _, key = keyrotation.generate("site-2026")
+        _, key = key_rotation.generate("site-2026")
         stubber.add_response("list_playback_key_pairs", {"keyPairs": []}, {})
         stubber.add_response(
             "import_playback_key_pair",
             {"keyPair": {"arn": KEY_ARN, "name": "site-2026", "fingerprint": key.fingerprint, "tags": {}}},
             {"publicKeyMaterial": key.public_key_pem, "name": "site-2026"},
         )
-        assert keyrotation.import_into_ivs(key, clients={"us-west-2": client}) == ["us-west-2"]
+        assert key_rotation.import_into_ivs(key, clients={"us-west-2": client}) == ["us-west-2"]
         assert list(key.regions.values_list("region", "arn", "fingerprint")) == [
             ("us-west-2", KEY_ARN, key.fingerprint)
         ]
@@ -81,25 +81,25 @@ class TestImport:
     def test_an_aws_error_is_a_clear_message(self, ivs, settings):
         settings.AWS_REGION = "us-west-2"
         client, stubber = ivs
-        _, key = keyrotation.generate("site-2026")
+        _, key = key_rotation.generate("site-2026")
         stubber.add_response("list_playback_key_pairs", {"keyPairs": []}, {})
         stubber.add_client_error(
             "import_playback_key_pair", "ServiceQuotaExceededException", "Maximum of 3 key pairs reached"
         )
         with pytest.raises(
-            keyrotation.RotationError, match="refused the import in us-west-2: ServiceQuotaExceededException: Maximum"
+            key_rotation.RotationError, match="refused the import in us-west-2: ServiceQuotaExceededException: Maximum"
         ):
-            keyrotation.import_into_ivs(key, clients={"us-west-2": client})
+            key_rotation.import_into_ivs(key, clients={"us-west-2": client})
         assert not key.regions.exists()
 
     def test_without_aws_it_gives_the_cli_command(self, settings):
         settings.AWS_REGION = ""
-        _, key = keyrotation.generate("site-2026")
-        assert keyrotation.import_command(key) == (
+        _, key = key_rotation.generate("site-2026")
+        assert key_rotation.import_command(key) == (
             "aws ivs import-playback-key-pair --name site-2026 --public-key-material file://site-2026.pub.pem"
         )
-        with pytest.raises(keyrotation.RotationError, match="IVS_AWS_REGION"):
-            keyrotation.import_into_ivs(key)
+        with pytest.raises(key_rotation.RotationError, match="IVS_AWS_REGION"):
+            key_rotation.import_into_ivs(key)
 
 
 @pytest.fixture
@@ -107,21 +107,21 @@ def use_new_key(settings):
     """Generate a key and configure the site with its private half, as a deploy would."""
 
     def deploy(name="site-new"):
-        private, key = keyrotation.generate(name)
+        private, key = key_rotation.generate(name)
         settings.IVS_PLAYBACK_PRIVATE_KEY = tokens.private_key_pem(private).decode()
-        keys.forget_cached_keys()
+        signing_keys.forget_cached_keys()
         return key
 
     yield deploy
-    keys.forget_cached_keys()
+    signing_keys.forget_cached_keys()
 
 
 @pytest.mark.django_db
 class TestSwitchingAndDeleting:
     def test_it_will_not_mark_a_key_the_site_does_not_sign_with(self, registered_key):
-        _, key = keyrotation.generate("site-new")
-        with pytest.raises(keyrotation.RotationError, match="point IVS_PLAYBACK_PRIVATE_KEY_FILE"):
-            keyrotation.make_signing(key)
+        _, key = key_rotation.generate("site-new")
+        with pytest.raises(key_rotation.RotationError, match="point IVS_PLAYBACK_PRIVATE_KEY_FILE"):
+            key_rotation.make_signing(key)
         assert PlaybackKey.objects.get(is_signing=True) == registered_key
 
     def test_the_old_key_may_go_only_once_the_last_token_it_signed_has_expired(
@@ -132,19 +132,19 @@ class TestSwitchingAndDeleting:
         with time_machine.travel(signed, tick=False):
             watch(alice)
         with time_machine.travel(signed + timedelta(seconds=100), tick=False):
-            keyrotation.make_signing(use_new_key())
+            key_rotation.make_signing(use_new_key())
         old = PlaybackKey.objects.get(pk=registered_key.pk)
         assert not old.is_signing and old.signing_stopped_at == signed + timedelta(seconds=100)
         # The token's expiry decides, not when the flag moved: 300 s after it was signed, plus the clock slack.
-        state = keyrotation.retirement(old)
-        assert state.deletable_at == signed + timedelta(seconds=300) + keyrotation.CLOCK_SLACK
+        state = key_rotation.retirement(old)
+        assert state.deletable_at == signed + timedelta(seconds=300) + key_rotation.CLOCK_SLACK
         with time_machine.travel(signed + timedelta(seconds=359), tick=False):
             assert not state.allowed()
-            with pytest.raises(keyrotation.RotationError, match="may still be in use until"):
-                keyrotation.retire(old)
+            with pytest.raises(key_rotation.RotationError, match="may still be in use until"):
+                key_rotation.retire(old)
         assert PlaybackKey.objects.filter(pk=old.pk).exists()
         with time_machine.travel(signed + timedelta(seconds=361), tick=False):
-            assert "Deleted test-key" in keyrotation.retire(old)
+            assert "Deleted test-key" in key_rotation.retire(old)
         assert not PlaybackKey.objects.filter(pk=old.pk).exists()
 
     def test_a_key_unflagged_behind_the_rotations_back_still_waits_for_its_tokens(
@@ -156,43 +156,43 @@ class TestSwitchingAndDeleting:
         PlaybackKey.objects.filter(pk=registered_key.pk).update(is_signing=False)
         old = PlaybackKey.objects.get(pk=registered_key.pk)
         assert old.signing_stopped_at is None
-        with pytest.raises(keyrotation.RotationError, match="may still be in use until"):
-            keyrotation.retire(old)
-        assert "tokens it signed are valid until" in keyrotation.retirement(old).describe()
+        with pytest.raises(key_rotation.RotationError, match="may still be in use until"):
+            key_rotation.retire(old)
+        assert "tokens it signed are valid until" in key_rotation.retirement(old).describe()
 
     def test_a_key_that_never_signed_says_so_and_may_go_at_once(self, registered_key):
-        _, unused = keyrotation.generate("never-used")
-        state = keyrotation.retirement(unused)
+        _, unused = key_rotation.generate("never-used")
+        state = key_rotation.retirement(unused)
         assert state.allowed() and state.describe() == "never signed a token: may be deleted now"
-        assert keyrotation.retire(unused) == "Deleted never-used from the site."
+        assert key_rotation.retire(unused) == "Deleted never-used from the site."
 
     def test_the_key_the_site_is_configured_with_cannot_go_even_unflagged(self, registered_key):
         PlaybackKey.objects.filter(pk=registered_key.pk).update(is_signing=False)
         registered_key.refresh_from_db()
-        with pytest.raises(keyrotation.RotationError, match="configured in IVS_PLAYBACK_PRIVATE_KEY_FILE"):
-            keyrotation.retire(registered_key)
+        with pytest.raises(key_rotation.RotationError, match="configured in IVS_PLAYBACK_PRIVATE_KEY_FILE"):
+            key_rotation.retire(registered_key)
 
     def test_rows_from_before_keys_were_recorded_count_for_every_key(self, registered_key, alice, private_channel):
-        keyrotation._unknown_signer_expiry.cache_clear()
+        key_rotation._unknown_signer_expiry.cache_clear()
         audit_row(alice, private_channel, key_fingerprint=UNKNOWN_SIGNER)
-        _, unused = keyrotation.generate("never-used")
+        _, unused = key_rotation.generate("never-used")
         try:
-            assert not keyrotation.retirement(unused).allowed()
+            assert not key_rotation.retirement(unused).allowed()
         finally:
-            keyrotation._unknown_signer_expiry.cache_clear()
+            key_rotation._unknown_signer_expiry.cache_clear()
 
     def test_the_signing_key_cannot_be_deleted(self, registered_key):
-        with pytest.raises(keyrotation.RotationError, match="signing key"):
-            keyrotation.retire(registered_key)
+        with pytest.raises(key_rotation.RotationError, match="signing key"):
+            key_rotation.retire(registered_key)
 
     def test_deleting_removes_the_key_pair_from_ivs(self, ivs, registered_key, use_new_key):
         client, stubber = ivs
-        keyrotation.make_signing(use_new_key())
+        key_rotation.make_signing(use_new_key())
         old = PlaybackKey.objects.get(pk=registered_key.pk)
         PlaybackKeyRegion.objects.create(key=old, arn=KEY_ARN)
         stubber.add_response("delete_playback_key_pair", {}, {"arn": KEY_ARN})
         with time_machine.travel(timezone.now() + timedelta(hours=1)):
-            note = keyrotation.retire(old, clients={"us-west-2": client})
+            note = key_rotation.retire(old, clients={"us-west-2": client})
         assert note == "Deleted test-key from IVS (us-west-2) and from the site."
         assert not PlaybackKeyRegion.objects.exists()
 
@@ -209,7 +209,7 @@ class TestChecks:
         assert [m.id for m in ivs_messages()] == []
 
     def test_the_configured_key_must_be_registered_once_any_key_is(self):
-        keyrotation.generate("someone-else")
+        key_rotation.generate("someone-else")
         (error,) = ivs_messages()
         assert error.id == "ivs.E020" and error.is_serious()
 
@@ -218,7 +218,7 @@ class TestChecks:
 
     def test_more_than_three_active_keys_is_a_warning(self, registered_key):
         for i in range(3):
-            keyrotation.generate(f"extra-{i}")
+            key_rotation.generate(f"extra-{i}")
         (warning,) = ivs_messages()
         assert warning.id == "ivs.W020" and not warning.is_serious()
 
@@ -242,7 +242,7 @@ class TestTheAdmin:
     def test_generating_imports_when_aws_is_configured(self, admin_client, settings, monkeypatch, ivs):
         client, stubber = ivs
         settings.AWS_REGION = "us-west-2"
-        monkeypatch.setattr("viewers.aws.ivs_client", lambda region=None: client)
+        monkeypatch.setattr("viewers.ivs.aws.ivs_client", lambda region=None: client)
         stubber.add_response("list_playback_key_pairs", {"keyPairs": []})
         stubber.add_response(
             "import_playback_key_pair",
@@ -258,7 +258,7 @@ class TestTheAdmin:
         assert not PlaybackKey.objects.exists()
 
     def test_make_signing_needs_the_key_deployed(self, admin_client, registered_key):
-        _, key = keyrotation.generate("site-new")
+        _, key = key_rotation.generate("site-new")
         page = admin_client.get(f"{KEYS}{key.pk}/step/make_signing/")
         assert "not configured with this key" in page.content.decode()
         response = admin_client.post(f"{KEYS}{key.pk}/step/make_signing/")
@@ -272,7 +272,7 @@ class TestTheAdmin:
 
     def test_delete_is_offered_only_after_the_ttl(self, admin_client, registered_key, use_new_key, alice, client):
         watch(alice)
-        keyrotation.make_signing(use_new_key())
+        key_rotation.make_signing(use_new_key())
         old_url = f"{KEYS}{registered_key.pk}/step/retire/"
         assert "tokens it signed are valid until" in admin_client.get(KEYS).content.decode()
         response = admin_client.post(old_url)
@@ -303,14 +303,14 @@ class TestTheCommand:
         assert "aws ivs import-playback-key-pair --name site-new" in out.getvalue()
         assert "PRIVATE KEY" not in out.getvalue()
         settings.IVS_PLAYBACK_PRIVATE_KEY = (tmp_path / "new.pem").read_text()
-        keys.forget_cached_keys()
+        signing_keys.forget_cached_keys()
         out = StringIO()
         call_command("ivs_rotate_key", "activate", stdout=out)
         assert "site-new is now the signing key" in out.getvalue()
         assert "test-key stopped signing; tokens it signed are valid until" in out.getvalue()
         with pytest.raises(CommandError, match="may still be in use"):
             call_command("ivs_rotate_key", "delete", "test-key")
-        keys.forget_cached_keys()
+        signing_keys.forget_cached_keys()
 
     def test_delete_of_an_unknown_key_is_an_error(self, db):
         with pytest.raises(CommandError, match="No playback key named"):

@@ -9,7 +9,7 @@ import pytest
 from localivs import state
 from localivs.models import PlaybackSession
 from tests.conftest import PRIVATE_ARN, playback_url_for
-from viewers import tokens
+from viewers.ivs import tokens
 from viewers.models import Channel
 
 pytestmark = pytest.mark.django_db

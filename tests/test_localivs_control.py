@@ -18,7 +18,8 @@ from localivs.models import PlaybackKeyPair, ViewerRevocation
 from tests.conftest import PRIVATE_ARN, PUBLIC_ARN, playback_url_for
 from tests.factories import revocation_row
 from tests.test_localivs import open_session, refusal, uris
-from viewers import aws, revocation, tokens
+from viewers import revocation
+from viewers.ivs import aws, tokens
 from viewers.models import Channel, SessionEnd
 
 OTHER_REGION_ARN = PRIVATE_ARN.replace("us-west-2", "eu-west-1")
@@ -325,7 +326,7 @@ class TestTheSitesDelivery:
 
 
 class TestKeysInTwoRegions:
-    """The site's own key rotation (viewers/keyrotation.py) across two regions, through boto3 and the local
+    """The site's own key rotation (viewers/key_rotation.py) across two regions, through boto3 and the local
     origin's IVS API, as a two-region demo runs it: imported where channels are, deleted from both on retire."""
 
     @pytest.fixture
@@ -344,19 +345,19 @@ class TestKeysInTwoRegions:
     def test_a_key_is_imported_into_both_regions_and_retired_from_both(
         self, site_points_at_it, channel, finals, ivs_in, settings
     ):
-        from viewers import keyrotation
+        from viewers.ivs import key_rotation
         from viewers.models import PlaybackKey
 
         key = PlaybackKey(name="rotation-two", public_key_pem=public_pem())
         key.full_clean()
         key.save()
-        assert sorted(keyrotation.import_into_ivs(key)) == ["eu-west-1", "us-west-2"]
+        assert sorted(key_rotation.import_into_ivs(key)) == ["eu-west-1", "us-west-2"]
         recorded = dict(key.regions.values_list("region", "arn"))
         for region in ("us-west-2", "eu-west-1"):
             pairs = ivs_in(region).list_playback_key_pairs()["keyPairs"]
             assert [pair["arn"] for pair in pairs] == [recorded[region]]
 
         settings.IVS_TOKEN_TTL_SECONDS = 0
-        note = keyrotation.retire(key, now=key.created_at + timedelta(hours=1))
+        note = key_rotation.retire(key, now=key.created_at + timedelta(hours=1))
         assert "eu-west-1" in note and "us-west-2" in note
         assert not PlaybackKeyPair.objects.exists()

@@ -8,7 +8,7 @@ import pytest
 from django.core.checks import run_checks
 from django.test import Client
 
-from viewers import client as client_module
+from viewers import client_ip as client_module
 
 pytestmark = pytest.mark.django_db
 
@@ -149,10 +149,10 @@ class TestUntrustedForwarding:
         monkeypatch.setattr(client_module, "_untrusted_forwarding_noted", False)
 
     def test_requests_with_an_untrusted_x_forwarded_for_are_logged_once_and_flagged_by_a_check(self, alice, caplog):
-        with caplog.at_level(logging.WARNING, logger="viewers.client"):
+        with caplog.at_level(logging.WARNING, logger="viewers.client_ip"):
             for _ in range(3):
                 attempt(at("10.0.0.5"), "alice", HTTP_X_FORWARDED_FOR="198.51.100.1")
-        warnings = [r for r in caplog.records if r.name == "viewers.client"]
+        warnings = [r for r in caplog.records if r.name == "viewers.client_ip"]
         assert len(warnings) == 1 and "TRUST_X_FORWARDED_FOR" in warnings[0].getMessage()
         (warning,) = [m for m in run_checks(tags=["ivs"]) if m.id == "ivs.W040"]
         assert "10.0.0.5" in warning.msg and "TRUST_X_FORWARDED_FOR=true" in warning.hint

@@ -24,9 +24,11 @@ from moto import mock_aws
 from ivssite import errors
 from sales.models import TicketType
 from tests.stripe_helpers import PAYMENT_LINK, SECRET, checkout_session, deliver, event
-from viewers import imports, reconcile, tokens
+from viewers import reconcile
 from viewers.admin.keys import KEY_STEPS
+from viewers.ivs import tokens
 from viewers.models import EntitlementImport, PlaybackKey, Revocation, User
+from viewers.operators import csv_import
 
 TEMPLATE_SYNTAX = ("{#", "#}", "{%", "%}", "{{", "}}")
 HEADER = "email,channel,starts_at,ends_at,max_resolution,note\n"
@@ -93,7 +95,7 @@ def world(settings, alice, bob, carol, private_channel, public_channel, register
     viewer = Client()
     viewer.force_login(alice)
     assert viewer.get("/channels/main-event/").status_code == 200  # a token audit row
-    imports.import_entitlements(HEADER + "new@example.com,main-event,,,,\n", create_users=True)  # an invitation
+    csv_import.import_entitlements(HEADER + "new@example.com,main-event,,,,\n", create_users=True)  # an invitation
     EntitlementImport.objects.create(
         filename="staged.csv", content=HEADER + "later@example.com,main-event,,,,\n", create_users=True
     )

@@ -7,7 +7,8 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from localivs import hls
-from viewers import access, resolutions, tokens
+from viewers import access, resolutions
+from viewers.ivs import tokens
 from viewers.models import Entitlement, Resolution
 
 pytestmark = pytest.mark.django_db

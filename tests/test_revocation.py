@@ -9,9 +9,10 @@ from django.db import connection
 
 from tests.conftest import PRIVATE_ARN, run_at_once
 from tests.factories import revocation_row
-from viewers import playback, revocation, services
+from viewers import revocation, services
 from viewers.access import AccessDecision
 from viewers.models import Entitlement, Revocation, TokenAudit, User
+from viewers.player import playback
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +22,7 @@ def ivs(settings, monkeypatch):
     """A real boto3 IVS client whose HTTP layer is replaced by botocore's Stubber."""
     settings.AWS_REGION = "us-west-2"
     client = boto3.client("ivs", region_name="us-west-2", aws_access_key_id="test", aws_secret_access_key="test")
-    monkeypatch.setattr("viewers.aws.ivs_client", lambda region=None: client)
+    monkeypatch.setattr("viewers.ivs.aws.ivs_client", lambda region=None: client)
     monkeypatch.setattr(revocation.time, "sleep", lambda seconds: None)
     with Stubber(client) as stubber:
         yield stubber
@@ -216,7 +217,7 @@ class TestNothingIsLost:
             def start_viewer_session_revocation(self, **kwargs):
                 raise EndpointConnectionError(endpoint_url="https://ivs.us-west-2.amazonaws.com")
 
-        monkeypatch.setattr("viewers.aws.ivs_client", lambda region=None: Unreachable())
+        monkeypatch.setattr("viewers.ivs.aws.ivs_client", lambda region=None: Unreachable())
         watch(client, alice)
         act(lambda: services.entitlements_revoke(entitlements=Entitlement.objects.filter(user=alice)))
         pending = Revocation.objects.get()

@@ -8,8 +8,8 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from viewers import tokens
-from viewers.tokens import TokenRejected
+from viewers.ivs import tokens
+from viewers.ivs.tokens import TokenRejected
 
 ARN = "arn:aws:ivs:us-west-2:123456789012:channel/MainEvent01"
 NOW = 1_800_000_000

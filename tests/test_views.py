@@ -206,15 +206,15 @@ class TestPlayerPage:
         assert login(client, alice).post(CHANNEL_URL).status_code == 405
 
     def test_a_missing_key_is_a_clean_error_not_a_token(self, client, alice, settings):
-        from viewers import keys
+        from viewers.ivs import signing_keys
 
         settings.IVS_PLAYBACK_PRIVATE_KEY = ""
-        keys.forget_cached_keys()
+        signing_keys.forget_cached_keys()
         client.raise_request_exception = False
         try:
             response = login(client, alice).get(CHANNEL_URL)
         finally:
-            keys.forget_cached_keys()
+            signing_keys.forget_cached_keys()
         assert response.status_code == 500
         assert b"token=" not in response.content
         assert b"BEGIN" not in response.content

@@ -17,8 +17,9 @@ from datetime import datetime
 from django.db import connections, router
 from django.utils import timezone
 
-from viewers import geo, resolutions
-from viewers.models import Entitlement, User, rows
+from viewers import resolutions
+from viewers.models import Entitlement, User
+from viewers.player import geo, rows
 from viewers.reasons import Reason
 
 

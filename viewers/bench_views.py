@@ -13,8 +13,9 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from viewers import access, pageread, playback
-from viewers.views import denied, no_store, player_page_config
+from viewers import access
+from viewers.player import pageread, playback
+from viewers.player.views import denied, no_store, player_page_config
 
 
 @login_required

@@ -8,15 +8,16 @@ from django.core import checks
 from django.core.cache import cache
 from django.db import DatabaseError
 
-from viewers import client, keys, origins, tokens
+from viewers import client_ip
+from viewers.ivs import origins, signing_keys, tokens
 
 
 @checks.register("ivs")
 def check_playback_key(app_configs=None, **kwargs):
-    if keys.is_configured():
+    if signing_keys.is_configured():
         try:
-            keys.forget_cached_keys()
-            keys.signing_key()
+            signing_keys.forget_cached_keys()
+            signing_keys.signing_key()
         except tokens.PlaybackKeyError as exc:
             return [checks.Error(f"Playback key unusable: {exc}.", hint=_KEY_HINT, id="ivs.E001")]
         return []
@@ -113,7 +114,7 @@ def check_device_limits(app_configs=None, **kwargs):
 @checks.register("ivs")
 def check_registered_keys(app_configs=None, **kwargs):
     """IVS holds at most 3 key pairs per region; and the key the site signs with must be one IVS knows."""
-    from viewers.keyrotation import IVS_KEY_LIMIT
+    from viewers.ivs.key_rotation import IVS_KEY_LIMIT
     from viewers.models import PlaybackKey
 
     try:
@@ -132,9 +133,9 @@ def check_registered_keys(app_configs=None, **kwargs):
             )
         )
     # Only with keys registered: a fresh install has none yet and must still start.
-    if registered and keys.is_configured():
+    if registered and signing_keys.is_configured():
         try:
-            configured = tokens.fingerprint(keys.signing_key())
+            configured = tokens.fingerprint(signing_keys.signing_key())
         except tokens.PlaybackKeyError:
             return messages  # ivs.E001 reports that
         if configured not in {fingerprint for _, fingerprint, is_active in registered if is_active}:
@@ -172,7 +173,7 @@ def check_client_addresses(app_configs=None, **kwargs):
                 id="ivs.W041",
             )
         )
-    seen = cache.get(client.UNTRUSTED_FORWARDING_KEY)
+    seen = cache.get(client_ip.UNTRUSTED_FORWARDING_KEY)
     if seen:
         messages.append(
             checks.Warning(
@@ -188,7 +189,7 @@ def check_client_addresses(app_configs=None, **kwargs):
 @checks.register("ivs")
 def check_country_source(app_configs=None, **kwargs):
     """Country rules need a way to tell the viewer's country (viewers/geo.py)."""
-    from viewers import geo
+    from viewers.player import geo
 
     messages = []
     if settings.IVS_COUNTRY_DATABASE:
@@ -230,8 +231,9 @@ def check_country_source(app_configs=None, **kwargs):
 
 @checks.register("ivs")
 def check_key_regions(app_configs=None, **kwargs):
-    """A channel accepts only tokens signed by a key imported in its own region (viewers/keyregions.py)."""
-    from viewers import keyregions, validators
+    """A channel accepts only tokens signed by a key imported in its own region (viewers/key_regions.py)."""
+    from viewers import validators
+    from viewers.ivs import key_regions
 
     messages = [
         checks.Error(f"IVS_REGIONS: {region!r} is not an AWS region name like eu-west-1.", id="ivs.E032")
@@ -239,7 +241,7 @@ def check_key_regions(app_configs=None, **kwargs):
         if not validators.REGION_RE.fullmatch(region)
     ]
     try:
-        missing = keyregions.missing_key_messages()
+        missing = key_regions.missing_key_messages()
     except DatabaseError:
         return messages
     messages += [

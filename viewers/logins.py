@@ -8,7 +8,7 @@ guessing many accounts). Unknown usernames count too, so a lockout reveals nothi
 in AUTHENTICATION_BACKENDS, refuses a locked attempt inside authenticate(), so every login path (the site's form,
 the admin's) is covered, and the lockout page answers 429 with Retry-After.
 
-The address is viewers.client's: X-Forwarded-For only with TRUST_X_FORWARDED_FOR, IPv6 per /64. Without a known
+The address is viewers.client_ip's: X-Forwarded-For only with TRUST_X_FORWARDED_FOR, IPv6 per /64. Without a known
 address (a unix-socket bind without a trusted proxy header) only the account counts, site-wide; check ivs.W041
 says so at start-up. If Redis is down the cache falls back to per-process memory (ivssite/cache.py): the limits
 then hold per process, never off.
@@ -23,7 +23,7 @@ from axes.helpers import get_cache, get_client_cache_keys, get_credentials
 from django.conf import settings
 from django.shortcuts import render
 
-from viewers.client import client_ip
+from viewers.client_ip import client_ip
 
 logger = logging.getLogger("viewers.logins")
 

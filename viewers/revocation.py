@@ -24,7 +24,8 @@ from django.utils import timezone
 from django_tasks import task
 from django_tasks_db.models import DBTaskResult
 
-from viewers import aws, validators
+from viewers import validators
+from viewers.ivs import aws
 from viewers.models import Revocation, RevocationStatus, TokenAudit
 
 logger = logging.getLogger(__name__)

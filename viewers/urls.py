@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.urls import path
 
-from viewers import views
+from viewers.player import views
 
 urlpatterns = [
     path("", views.home, name="home"),

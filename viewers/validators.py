@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 
 CHANNEL_ARN_RE = re.compile(
     r"^arn:aws:ivs:(?P<region>[a-z]{2}(?:-[a-z]+)+-\d):(?P<account>\d{12}):channel/(?P<id>[A-Za-z0-9-]+)$"
@@ -14,6 +15,10 @@ KEY_PAIR_ARN_RE = re.compile(
     r"^arn:aws:ivs:(?P<region>[a-z]{2}(?:-[a-z]+)+-\d):(?P<account>\d{12}):playback-key/(?P<id>[A-Za-z0-9-]+)$"
 )
 REGION_RE = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d$")
+# ImportPlaybackKeyPair's rule for key-pair names; the site's key names are the same names.
+KEY_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+KEY_NAME_RULE = "Letters, digits, - and _ only, at most 128 (IVS's rule for key names)."
+validate_key_name = RegexValidator(KEY_NAME_RE, KEY_NAME_RULE)
 # The last path segment of an IVS playback URL: <region>.<account>.channel.<channel id>.m3u8
 PLAYBACK_PATH_RE = re.compile(
     r"/api/video/v1/(?P<region>[a-z0-9-]+)\.(?P<account>\d{12})\.channel\.(?P<id>[A-Za-z0-9-]+)\.m3u8$"

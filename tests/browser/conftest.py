@@ -125,7 +125,8 @@ def ivs_worker(live_server, settings, monkeypatch):
     from django.db import connections
     from django_tasks_db.management.commands.db_worker import Worker
 
-    from viewers import aws, reconcile
+    from viewers import reconcile
+    from viewers.ivs import aws
 
     settings.AWS_REGION = "us-west-2"
     settings.AWS_ENDPOINT_URL_IVS = live_server.url + "/ivs"

@@ -281,9 +281,9 @@ class Cluster:
 
 
 SETUP_DATA = """
-from viewers import keys, tokens
+from viewers.ivs import signing_keys, tokens
 from viewers.models import Channel, Entitlement, PlaybackKey, User
-key = keys.signing_key()
+key = signing_keys.signing_key()
 PlaybackKey.objects.create(name="prod-test", public_key_pem=tokens.public_key_pem(key),
                            fingerprint=tokens.fingerprint(key), is_signing=True)
 channel = Channel.objects.create(name="Prod Event", slug="{slug}", arn="{arn}",

@@ -8,9 +8,10 @@ from django.db.models import Count, Min, Q
 from django.urls import path
 from django.utils import timezone
 
-from viewers import exports, reconcile, revocation
+from viewers import reconcile, revocation
 from viewers.admin.base import BoundedDateChangeList, ReadOnlyAdmin, admin_view, export_csv
 from viewers.models import Revocation, RevocationStatus, TokenAudit
+from viewers.operators import exports
 
 
 @admin.register(TokenAudit)

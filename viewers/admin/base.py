@@ -12,7 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 
-from viewers import exports
+from viewers.operators import exports
 
 
 class OpsMedia:

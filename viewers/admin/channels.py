@@ -12,10 +12,12 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from viewers import activity, aws, channel_sync, keyregions, revocation
+from viewers import revocation
 from viewers.admin.base import OpsMedia, admin_view, changelist_url, render
 from viewers.admin.warnings import OpsWarnings
+from viewers.ivs import aws, channel_sync, key_regions
 from viewers.models import Channel
+from viewers.operators import activity
 
 SYNC_TEMPLATE = "admin/viewers/channel/ivs_sync.html"
 
@@ -56,7 +58,7 @@ def ivs_sync(model_admin, request):
         SYNC_TEMPLATE,
         "Sync channels from IVS",
         configured=True,
-        region=", ".join(keyregions.ivs_regions()),
+        region=", ".join(key_regions.ivs_regions()),
         report=report,
         summary=channel_sync.summary(report),
         changes=any(change.action in ("created", "updated") for change in report),

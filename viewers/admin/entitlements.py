@@ -11,10 +11,11 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html
 
-from viewers import access, exports, services, validators
+from viewers import access, services, validators
 from viewers.admin.base import BoundedDateChangeList, OpsMedia, admin_view, changelist_url, export_csv, render
 from viewers.admin.imports import import_preview, import_upload, with_upload_cap
 from viewers.models import Channel, Entitlement, Resolution
+from viewers.operators import exports
 
 
 class WindowField(forms.DateTimeField):

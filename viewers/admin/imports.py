@@ -1,5 +1,5 @@
 """The CSV import in the admin: upload (size-capped before the body is read), preview, confirm; and the list of
-past imports. Reading, checking and writing the rows is viewers.imports'."""
+past imports. Reading, checking and writing the rows is viewers.operators.csv_import'."""
 
 import time
 
@@ -13,12 +13,12 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.csrf import csrf_exempt
 
-from viewers import emails, imports
 from viewers.admin.base import render
 from viewers.models import EntitlementImport, User
+from viewers.operators import csv_import, emails
 
 PREVIEW_TEMPLATE = "admin/viewers/entitlement/import_preview.html"
-TOO_LARGE = f"The file is larger than {imports.MAX_FILE_BYTES // 1024 // 1024} MB. Split it into smaller files."
+TOO_LARGE = f"The file is larger than {csv_import.MAX_FILE_BYTES // 1024 // 1024} MB. Split it into smaller files."
 
 
 class CappedUploadHandler(FileUploadHandler):
@@ -27,7 +27,7 @@ class CappedUploadHandler(FileUploadHandler):
     The rest of the request body is read and thrown away (so the connection stays usable), and the view
     reports the size. Form fields sent before the file, the CSRF token among them, are kept."""
 
-    def __init__(self, request=None, limit=imports.MAX_FILE_BYTES):
+    def __init__(self, request=None, limit=csv_import.MAX_FILE_BYTES):
         super().__init__(request)
         self.limit = limit
         self.received = 0
@@ -57,7 +57,9 @@ def with_upload_cap(view):
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label="CSV file", help_text=f"UTF-8, at most {imports.MAX_FILE_BYTES // 1024 // 1024} MB.")
+    file = forms.FileField(
+        label="CSV file", help_text=f"UTF-8, at most {csv_import.MAX_FILE_BYTES // 1024 // 1024} MB."
+    )
     create_users = forms.BooleanField(
         label="Invite missing users",
         required=False,
@@ -68,9 +70,9 @@ class ImportForm(forms.Form):
     def clean_file(self):
         upload = self.cleaned_data["file"]
         try:
-            self.cleaned_data["text"] = imports.decode(upload.read(imports.MAX_FILE_BYTES + 1))
-            imports.read_rows(self.cleaned_data["text"])
-        except imports.ImportFileError as exc:
+            self.cleaned_data["text"] = csv_import.decode(upload.read(csv_import.MAX_FILE_BYTES + 1))
+            csv_import.read_rows(self.cleaned_data["text"])
+        except csv_import.ImportFileError as exc:
             raise forms.ValidationError(str(exc)) from None
         return upload
 
@@ -97,7 +99,7 @@ def import_upload(model_admin, request):
         return redirect("admin:viewers_entitlement_import_preview", staged.pk)
     recent = EntitlementImport.objects.select_related("created_by").defer("content")[:10]
     title = "Import entitlements from CSV"
-    context = {"form": form, "columns": imports.COLUMNS, "date_help": imports.DATE_HELP, "recent": recent}
+    context = {"form": form, "columns": csv_import.COLUMNS, "date_help": csv_import.DATE_HELP, "recent": recent}
     return render(model_admin, request, "admin/viewers/entitlement/import.html", title, **context)
 
 
@@ -119,8 +121,8 @@ def import_preview(model_admin, request, pk):
 def _preview(model_admin, request, staged):
     started = time.monotonic()
     try:
-        plan = imports.plan_import(staged.content, create_users=staged.create_users)
-    except imports.ImportFileError as exc:
+        plan = csv_import.plan_import(staged.content, create_users=staged.create_users)
+    except csv_import.ImportFileError as exc:
         messages.error(request, str(exc))
         return redirect("admin:viewers_entitlement_import")
     return render(
@@ -140,11 +142,13 @@ def _preview(model_admin, request, staged):
 def _run_import(request, staged):
     started = time.monotonic()
     try:
-        result = imports.import_entitlements(staged.content, create_users=staged.create_users, granted_by=request.user)
-    except imports.ImportRefused:
+        result = csv_import.import_entitlements(
+            staged.content, create_users=staged.create_users, granted_by=request.user
+        )
+    except csv_import.ImportRefused:
         messages.error(request, "The data changed since the preview and some rows now have errors; see below.")
         return redirect("admin:viewers_entitlement_import_preview", staged.pk)
-    except imports.ImportFileError as exc:  # the stored file was checked on upload; kept for safety
+    except csv_import.ImportFileError as exc:  # the stored file was checked on upload; kept for safety
         messages.error(request, str(exc))
         return redirect("admin:viewers_entitlement_import")
     invited = result.pop("invited_user_ids")

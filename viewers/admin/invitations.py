@@ -3,9 +3,9 @@ import logging
 from django.contrib import admin
 from django.contrib.admin.models import CHANGE, LogEntry
 
-from viewers import exports
-from viewers.invitations import invitation_links
 from viewers.models import Invitation, User
+from viewers.operators import exports
+from viewers.operators.invitations import invitation_links
 
 logger = logging.getLogger("viewers.admin")
 

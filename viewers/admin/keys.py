@@ -8,9 +8,10 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from viewers import aws, keyregions, keyrotation, tokens
+from viewers import validators
 from viewers.admin.base import OpsMedia, admin_view, render
 from viewers.admin.warnings import OpsWarnings
+from viewers.ivs import aws, key_regions, key_rotation, tokens
 from viewers.models import PlaybackKey, PlaybackKeyRegion
 
 
@@ -30,7 +31,7 @@ class PlaybackKeyForm(forms.ModelForm):
         if "public_key_pem" in self.errors:
             return
         # The same check as the "Make signing key" step: the site must really sign with this key.
-        if self.cleaned_data.get("is_signing") and self.instance.fingerprint != keyrotation.configured_fingerprint():
+        if self.cleaned_data.get("is_signing") and self.instance.fingerprint != key_rotation.configured_fingerprint():
             self.add_error(
                 "is_signing",
                 "The site does not sign with this key: point IVS_PLAYBACK_PRIVATE_KEY_FILE at its private half and "
@@ -104,7 +105,7 @@ class PlaybackKeyAdmin(OpsWarnings, admin.ModelAdmin):
     def rotation(self, key):
         if not key.pk:
             return "—"
-        state = keyrotation.retirement(key)
+        state = key_rotation.retirement(key)
         if state.allowed():
             return format_html(
                 '{} <a href="{}">delete…</a>',
@@ -114,7 +115,7 @@ class PlaybackKeyAdmin(OpsWarnings, admin.ModelAdmin):
         return state.describe()
 
     def get_queryset(self, request):
-        return keyrotation.with_last_token(super().get_queryset(request).prefetch_related("regions"))
+        return key_rotation.with_last_token(super().get_queryset(request).prefetch_related("regions"))
 
     @admin.display(description="IVS regions")
     def region_list(self, key):
@@ -125,7 +126,7 @@ class PlaybackKeyAdmin(OpsWarnings, admin.ModelAdmin):
         if not key.pk:
             return "—"
         imported = [record.region for record in key.regions.all()]
-        missing = keyregions.regions_missing(key)
+        missing = key_regions.regions_missing(key)
         if imported and not missing:
             return "Imported into every region with channels."
         return format_html(
@@ -133,7 +134,7 @@ class PlaybackKeyAdmin(OpsWarnings, admin.ModelAdmin):
             "run</p><pre>{}</pre><p>and add each returned key-pair ARN under “Imported into IVS regions”.</p>",
             f"Not imported in {', '.join(missing)}. " if missing else "",
             key.name,
-            keyrotation.import_command(key, regions=missing),
+            key_rotation.import_command(key, regions=missing),
         )
 
     def has_delete_permission(self, request, obj=None):
@@ -153,11 +154,10 @@ class PlaybackKeyAdmin(OpsWarnings, admin.ModelAdmin):
 
 
 class GenerateKeyForm(forms.Form):
-    name = forms.RegexField(
-        regex=r"^[A-Za-z0-9_-]{1,128}$",
+    name = forms.CharField(
         max_length=128,
+        validators=[validators.validate_key_name],
         help_text="The key pair's name in IVS and here: letters, digits, - and _.",
-        error_messages={"invalid": "Use letters, digits, - and _ only (IVS's rule for key names)."},
     )
     import_into_ivs = forms.BooleanField(
         required=False, initial=True, label="Import the public key into IVS now (AWS is configured)"
@@ -173,13 +173,13 @@ class GenerateKeyForm(forms.Form):
 def key_generate(model_admin, request):
     if not model_admin.has_add_permission(request):
         raise PermissionDenied
-    form = GenerateKeyForm(request.POST or None, initial={"name": keyrotation.default_name()})
+    form = GenerateKeyForm(request.POST or None, initial={"name": key_rotation.default_name()})
     if not aws.aws_configured():
         form.fields.pop("import_into_ivs")
     if request.method == "POST" and form.is_valid():
         try:
-            private, key = keyrotation.generate(form.cleaned_data["name"])
-        except keyrotation.RotationError as exc:
+            private, key = key_rotation.generate(form.cleaned_data["name"])
+        except key_rotation.RotationError as exc:
             form.add_error("name", str(exc))
         else:
             return _generated(model_admin, request, private, key, form.cleaned_data.get("import_into_ivs"))
@@ -190,7 +190,7 @@ def key_generate(model_admin, request):
         "Generate a new playback key pair",
         form=form,
         active_keys=PlaybackKey.objects.filter(is_active=True).count(),
-        limit=keyrotation.IVS_KEY_LIMIT,
+        limit=key_rotation.IVS_KEY_LIMIT,
     )
 
 
@@ -199,8 +199,8 @@ def _generated(model_admin, request, private, key, import_into_ivs: bool):
     import_error = ""
     if import_into_ivs:
         try:
-            keyrotation.import_into_ivs(key)
-        except keyrotation.RotationError as exc:
+            key_rotation.import_into_ivs(key)
+        except key_rotation.RotationError as exc:
             import_error = str(exc)
     response = render(
         model_admin,
@@ -210,10 +210,10 @@ def _generated(model_admin, request, private, key, import_into_ivs: bool):
         key=key,
         # Shown once, in this response only: it is never stored, and the page is not cached.
         private_pem=tokens.private_key_pem(private).decode(),
-        import_command=keyrotation.import_command(key),
+        import_command=key_rotation.import_command(key),
         import_error=import_error,
         imported=list(key.regions.all()),
-        missing_regions=keyregions.regions_missing(key),
+        missing_regions=key_regions.regions_missing(key),
     )
     response["Cache-Control"] = "private, no-store"
     return response
@@ -236,7 +236,7 @@ def key_step(model_admin, request, pk, step):
     if step == "retire":
         if not request.user.has_perm("viewers.delete_playbackkey"):
             raise PermissionDenied
-        state = keyrotation.retirement(key)
+        state = key_rotation.retirement(key)
         if not state.allowed():
             why = "it is the signing key" if state.signing else state.describe()
             messages.error(request, f"Playback key {key.name} cannot be deleted yet: {why}.")
@@ -244,7 +244,7 @@ def key_step(model_admin, request, pk, step):
     if request.method == "POST":
         return _apply_step(request, key, step)
     label, question = KEY_STEPS[step]
-    missing = keyregions.regions_missing(key)
+    missing = key_regions.regions_missing(key)
     return render(
         model_admin,
         request,
@@ -256,23 +256,23 @@ def key_step(model_admin, request, pk, step):
         question=question.format(name=key.name, regions=", ".join(missing) or "no region"),
         aws_configured=aws.aws_configured(),
         missing_regions=missing,
-        import_command=keyrotation.import_command(key, regions=missing),
-        delete_command=keyrotation.delete_command(key),
-        configured_matches=keyrotation.configured_fingerprint() == key.fingerprint,
+        import_command=key_rotation.import_command(key, regions=missing),
+        delete_command=key_rotation.delete_command(key),
+        configured_matches=key_rotation.configured_fingerprint() == key.fingerprint,
     )
 
 
 def _apply_step(request, key, step):
     try:
         if step == "import":
-            regions = keyrotation.import_into_ivs(key)
+            regions = key_rotation.import_into_ivs(key)
             messages.success(request, f"Imported {key.name} into {', '.join(regions)}.")
         elif step == "make_signing":
-            keyrotation.make_signing(key)
+            key_rotation.make_signing(key)
             messages.success(request, f"Playback key {key.name} is now the signing key.")
         else:
-            messages.success(request, keyrotation.retire(key))
+            messages.success(request, key_rotation.retire(key))
             return redirect("admin:viewers_playbackkey_changelist")
-    except keyrotation.RotationError as exc:
+    except key_rotation.RotationError as exc:
         messages.error(request, str(exc))
     return redirect("admin:viewers_playbackkey_change", key.pk)

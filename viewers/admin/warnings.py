@@ -1,10 +1,11 @@
 """The channel and key admin pages repeat the system checks' warnings about them, where operators look."""
 
-from viewers import geo, keyregions
+from viewers.ivs import key_regions
+from viewers.player import geo
 
 
 def ops_warnings() -> list[str]:
-    return keyregions.missing_key_messages() + geo.unsourced_rule_messages()
+    return key_regions.missing_key_messages() + geo.unsourced_rule_messages()
 
 
 class OpsWarnings:

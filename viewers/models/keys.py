@@ -1,13 +1,12 @@
 """Playback keys: the public halves the site signs for, and the IVS regions each is imported into."""
 
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
 from viewers import validators
-from viewers.tokens import PlaybackKeyError, fingerprint, load_public_key
+from viewers.ivs.tokens import PlaybackKeyError, fingerprint, load_public_key
 
 
 class PlaybackKey(models.Model):
@@ -16,7 +15,7 @@ class PlaybackKey(models.Model):
     name = models.CharField(
         max_length=128,
         unique=True,
-        validators=[RegexValidator(r"^[A-Za-z0-9_-]+$", "Letters, digits, - and _ only (IVS's rule for key names).")],
+        validators=[validators.validate_key_name],
     )
     public_key_pem = models.TextField("public key (PEM)")
     fingerprint = models.CharField(max_length=47, unique=True, editable=False)

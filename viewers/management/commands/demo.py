@@ -3,7 +3,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from viewers import keys, tokens
+from viewers.ivs import signing_keys, tokens
 from viewers.models import Channel, Entitlement, PlaybackKey, PlaybackKeyRegion, User
 
 DEMO_ACCOUNT = "123456789012"
@@ -27,7 +27,7 @@ class Command(BaseCommand):
         if not settings.IVS_LOCAL_ORIGIN:
             raise CommandError("The demo plays from the local IVS origin: set IVS_LOCAL_ORIGIN=true.")
         try:
-            signing_key = keys.signing_key()
+            signing_key = signing_keys.signing_key()
         except tokens.PlaybackKeyError as exc:
             raise CommandError(f"Playback key: {exc}.") from None
         with transaction.atomic():

@@ -8,9 +8,9 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from viewers import emails, imports
-from viewers.invitations import invitation_links
 from viewers.models import User
+from viewers.operators import csv_import, emails
+from viewers.operators.invitations import invitation_links
 
 SHOW_ERRORS = 50
 
@@ -66,17 +66,17 @@ class Command(BaseCommand):
         started = time.monotonic()
         try:
             if dry_run:
-                plan = imports.plan_import(text, create_users=invite, progress=progress)
+                plan = csv_import.plan_import(text, create_users=invite, progress=progress)
                 self._finish_bar(progress)
                 self._report_errors(plan)
                 self._summary("Would import", plan.counts())
                 if plan.errors:
                     raise CommandError(f"{len(plan.errors)} row(s) have errors; fix them before importing.")
                 return
-            result = imports.import_entitlements(text, create_users=invite, granted_by=granted_by, progress=progress)
-        except imports.ImportFileError as exc:
+            result = csv_import.import_entitlements(text, create_users=invite, granted_by=granted_by, progress=progress)
+        except csv_import.ImportFileError as exc:
             raise CommandError(f"{file}: {exc} Nothing was imported.") from None
-        except imports.ImportRefused as exc:
+        except csv_import.ImportRefused as exc:
             self._finish_bar(progress)
             self._report_errors(exc.plan)
             raise CommandError(str(exc)) from None
@@ -92,15 +92,15 @@ class Command(BaseCommand):
     def _read(self, path: Path) -> str:
         try:
             size = path.stat().st_size
-            if size > imports.MAX_FILE_BYTES:
-                raise imports.ImportFileError(
+            if size > csv_import.MAX_FILE_BYTES:
+                raise csv_import.ImportFileError(
                     f"The file is {size / 1024 / 1024:.1f} MB; the limit is "
-                    f"{imports.MAX_FILE_BYTES // 1024 // 1024} MB. Split it into smaller files."
+                    f"{csv_import.MAX_FILE_BYTES // 1024 // 1024} MB. Split it into smaller files."
                 )
-            return imports.decode(path.read_bytes())
+            return csv_import.decode(path.read_bytes())
         except OSError as exc:
             raise CommandError(f"Cannot read {path}: {exc.strerror}.") from None
-        except imports.ImportFileError as exc:
+        except csv_import.ImportFileError as exc:
             raise CommandError(f"{path}: {exc} Nothing was imported.") from None
 
     def _progress_bar(self):

@@ -1,6 +1,5 @@
 """Make a new playback key pair: the private half to a 0600 file, the public half to import into IVS."""
 
-import os
 import re
 import shlex
 from pathlib import Path
@@ -9,11 +8,9 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from viewers import keyregions, tokens
+from viewers import validators
+from viewers.ivs import key_files, key_regions, key_rotation, tokens
 from viewers.models import PlaybackKey
-
-# ImportPlaybackKeyPair's rule for names.
-IVS_KEY_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
 
 class Command(BaseCommand):
@@ -38,13 +35,13 @@ class Command(BaseCommand):
     def handle(self, *args, path, name, register, signing, **options):
         if signing and not register:
             raise CommandError("--signing only makes sense with --register.")
-        private_path = Path(path).expanduser().absolute()
-        public_path = private_path.with_name(private_path.name + ".pub.pem")
+        try:
+            private_path, public_path = key_files.paths(path)
+        except key_files.KeyFileError as exc:
+            raise CommandError(str(exc)) from None
         name = name or _default_name(private_path)
-        if not IVS_KEY_NAME_RE.match(name):
-            raise CommandError(f"--name {name!r}: IVS allows 1-128 letters, digits, '-' and '_'.")
-        _check_target(private_path)
-        _check_target(public_path)
+        if not validators.KEY_NAME_RE.match(name):
+            raise CommandError(f"--name {name!r}: {validators.KEY_NAME_RULE}")
 
         key = tokens.generate_private_key()
         public_pem = tokens.public_key_pem(key)
@@ -57,12 +54,10 @@ class Command(BaseCommand):
             except ValidationError as exc:
                 raise CommandError(f"Cannot register the key: {_messages(exc)}") from None
 
-        _write_new(private_path, tokens.private_key_pem(key), 0o600)
         try:
-            _write_new(public_path, public_pem.encode(), 0o644)
-        except CommandError:
-            private_path.unlink()
-            raise
+            key_files.write_pair(private_path, public_path, tokens.private_key_pem(key), public_pem.encode())
+        except key_files.KeyFileError as exc:
+            raise CommandError(str(exc)) from None
         if record is not None:
             record.save()
 
@@ -73,10 +68,6 @@ class Command(BaseCommand):
         if record is not None:
             signing_note = ", as the signing key" if signing else ""
             self.stdout.write(f"Registered as playback key {name!r}{signing_note}.")
-        command = (
-            f"aws ivs import-playback-key-pair --name {shlex.quote(name)} "
-            f"--public-key-material {shlex.quote('file://' + str(public_path))}"
-        )
         regions, why_not = _site_regions()
         if regions:
             self.stdout.write("\nImport the public key into IVS in each region the site works in:\n")
@@ -85,8 +76,8 @@ class Command(BaseCommand):
                 f"\n{why_not}, so put each region that has (or will have) your channels in place of <your-region> "
                 "and import the public key into IVS there:\n"
             )
-        for region in regions or ["<your-region>"]:
-            self.stdout.write(f"  {command} --region {region}")
+        for line in key_rotation.cli_import(name, str(public_path), regions or ["<your-region>"]).splitlines():
+            self.stdout.write(f"  {line}")
         self.stdout.write("")
         self.stdout.write("Then point the site at the private key:\n")
         self.stdout.write(f"  IVS_PLAYBACK_PRIVATE_KEY_FILE={shlex.quote(str(private_path))}")
@@ -96,7 +87,7 @@ def _site_regions() -> tuple[list[str], str]:
     """The regions a key belongs in, or none and the reason. A key is often made before the site has a database
     (a first deployment, `make run` on a fresh machine): then the reason says so, and the key is still made."""
     try:
-        regions = keyregions.key_regions()
+        regions = key_regions.key_regions()
     except DatabaseError as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return [], f"The site's regions could not be read from the database ({reason})"
@@ -108,32 +99,6 @@ def _site_regions() -> tuple[list[str], str]:
 def _default_name(path: Path) -> str:
     stem = path.name.removesuffix(".pem").removesuffix(".key")
     return re.sub(r"[^A-Za-z0-9_-]", "-", stem)[:128] or "ivs-playback-key"
-
-
-def _check_target(path: Path) -> None:
-    if path.is_dir():
-        raise CommandError(f"{path} is a directory; give the path of a new file in it.")
-    if path.exists() or path.is_symlink():
-        raise CommandError(f"{path} already exists; refusing to overwrite a key. Choose another path.")
-    if not path.parent.is_dir():
-        raise CommandError(f"The directory {path.parent} does not exist.")
-
-
-def _write_new(path: Path, data: bytes, mode: int) -> None:
-    """Create the file exclusively with its final mode, so the key is never readable by others, even briefly."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), mode)
-    except FileExistsError:
-        raise CommandError(f"{path} already exists; refusing to overwrite a key. Choose another path.") from None
-    except OSError as exc:
-        raise CommandError(f"Cannot create {path}: {exc.strerror}.") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            os.fchmod(f.fileno(), mode)  # exactly this mode, whatever the umask
-            f.write(data)
-    except OSError as exc:
-        path.unlink(missing_ok=True)
-        raise CommandError(f"Cannot write {path}: {exc.strerror}.") from None
 
 
 def _messages(exc: ValidationError) -> str:

@@ -1,12 +1,10 @@
 """Rotate the playback key: generate (and import) a new pair, switch signing to it, delete the old one."""
 
 import shlex
-from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from viewers import aws, keyregions, keyrotation, tokens
-from viewers.management.commands.ivs_keygen import _check_target, _write_new
+from viewers.ivs import aws, key_files, key_regions, key_rotation, tokens
 from viewers.models import PlaybackKey
 
 
@@ -34,29 +32,29 @@ class Command(BaseCommand):
     def handle(self, *args, step, **options):
         try:
             getattr(self, f"_{step}")(**options)
-        except keyrotation.RotationError as exc:
+        except key_rotation.RotationError as exc:
             raise CommandError(str(exc)) from None
 
     def _generate(self, path, name, no_import, **options):
-        private_path = Path(path).expanduser().absolute()
-        public_path = private_path.with_name(private_path.name + ".pub.pem")
-        _check_target(private_path)
-        _check_target(public_path)
-        private, key = keyrotation.generate(name or keyrotation.default_name())
         try:
-            _write_new(private_path, tokens.private_key_pem(private), 0o600)
-            _write_new(public_path, key.public_key_pem.encode(), 0o644)
-        except CommandError:
-            private_path.unlink(missing_ok=True)
+            private_path, public_path = key_files.paths(path)
+        except key_files.KeyFileError as exc:
+            raise CommandError(str(exc)) from None
+        private, key = key_rotation.generate(name or key_rotation.default_name())
+        try:
+            key_files.write_pair(
+                private_path, public_path, tokens.private_key_pem(private), key.public_key_pem.encode()
+            )
+        except key_files.KeyFileError as exc:
             key.delete()
-            raise
+            raise CommandError(str(exc)) from None
         self.stdout.write(f"Registered {key.name} ({key.fingerprint}); private key written to {private_path} (0600).")
         if aws.aws_configured() and not no_import:
-            keyrotation.import_into_ivs(key)
+            key_rotation.import_into_ivs(key)
             for record in key.regions.all():
                 self.stdout.write(f"Imported into IVS in {record.region}: {record.arn} ({record.fingerprint}).")
         else:
-            commands = keyrotation.import_command(key, str(public_path)).replace("\n", "\n  ")
+            commands = key_rotation.import_command(key, str(public_path)).replace("\n", "\n  ")
             self.stdout.write("Import the public key into IVS:\n  " + commands)
             self.stdout.write("then add each returned ARN on the key's admin page.")
         self.stdout.write(
@@ -66,26 +64,26 @@ class Command(BaseCommand):
         self._warn_about_limit()
 
     def _activate(self, **options):
-        fingerprint = keyrotation.configured_fingerprint()
+        fingerprint = key_rotation.configured_fingerprint()
         key = PlaybackKey.objects.filter(fingerprint=fingerprint).first() if fingerprint else None
         if key is None:
             raise CommandError("The configured private key matches no registered key; register its public half first.")
         previous = list(PlaybackKey.objects.filter(is_signing=True).exclude(pk=key.pk))
-        keyrotation.make_signing(key)
+        key_rotation.make_signing(key)
         self.stdout.write(f"{key.name} is now the signing key.")
         for old in previous:
             old.refresh_from_db()
-            self.stdout.write(f"{old.name} stopped signing; {keyrotation.retirement(old).describe()}.")
+            self.stdout.write(f"{old.name} stopped signing; {key_rotation.retirement(old).describe()}.")
 
     def _delete(self, name, **options):
         key = PlaybackKey.objects.filter(name=name).first()
         if key is None:
             raise CommandError(f"No playback key named {name!r}.")
-        self.stdout.write(keyrotation.retire(key))
+        self.stdout.write(key_rotation.retire(key))
 
     def _status(self, **options):
         for key in PlaybackKey.objects.prefetch_related("regions"):
-            state = keyrotation.retirement(key).describe()
+            state = key_rotation.retirement(key).describe()
             active = "active" if key.is_active else "inactive"
             regions = ", ".join(record.region for record in key.regions.all()) or "not imported"
             self.stdout.write(f"{key.name:<28} {key.fingerprint}  {active:<8} {state}  {regions}")
@@ -93,7 +91,7 @@ class Command(BaseCommand):
 
     def _warn_about_limit(self):
         active = PlaybackKey.objects.filter(is_active=True).count()
-        if active > keyrotation.IVS_KEY_LIMIT:
+        if active > key_rotation.IVS_KEY_LIMIT:
             self.stdout.write(self.style.WARNING(f"{active} active keys: IVS holds at most 3 per region."))
-        for message in keyregions.missing_key_messages():
+        for message in key_regions.missing_key_messages():
             self.stdout.write(self.style.WARNING(message))

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from viewers import channel_sync, keyregions
+from viewers.ivs import channel_sync, key_regions
 
 
 class Command(BaseCommand):
@@ -27,7 +27,7 @@ class Command(BaseCommand):
             if change.error:
                 line += f"  {change.error}"
             self.stdout.write(line)
-        self.stdout.write(f"Regions read: {', '.join(keyregions.ivs_regions())}.")
+        self.stdout.write(f"Regions read: {', '.join(key_regions.ivs_regions())}.")
         prefix = "Dry run, nothing written: " if dry_run else ""
         self.stdout.write(prefix + channel_sync.summary(report) + ".")
         if any(change.action == "error" for change in report):

@@ -4,7 +4,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from django.core.management.base import BaseCommand, CommandError
 
-from viewers import keys, tokens, validators
+from viewers import validators
+from viewers.ivs import signing_keys, tokens
 from viewers.models import Channel, PlaybackKey, PlaybackKeyRegion
 
 
@@ -39,7 +40,7 @@ class Command(BaseCommand):
         if arn is None:
             self.stdout.write("Channel: not given (use --channel); the ARN is not checked.")
         verification_keys = self._keys_for(arn)
-        if not keys.verification_keys():
+        if not signing_keys.verification_keys():
             self.stdout.write("No registered playback keys; add the public key in admin first.")
         try:
             verified = tokens.verify(
@@ -71,7 +72,7 @@ class Command(BaseCommand):
 
     def _keys_for(self, arn):
         """The keys IVS would try: those imported in the channel's region. Says which ones it took."""
-        every = list(keys.verification_keys())
+        every = list(signing_keys.verification_keys())
         region = validators.region_of_arn(arn or "")
         if not region:
             self.stdout.write("Keys checked: every registered key (no channel, so no region).")
@@ -88,7 +89,7 @@ class Command(BaseCommand):
         """A bad signature may be a good key missing from the channel's region: say so."""
         if rejected.code != "signature" or not arn:
             return ""
-        for fingerprint, key in keys.verification_keys():
+        for fingerprint, key in signing_keys.verification_keys():
             try:
                 tokens.verify(token, keys=[(fingerprint, key)], channel_arn=None, now=time.time())
             except tokens.TokenRejected as again:

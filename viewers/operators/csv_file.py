@@ -1,6 +1,6 @@
 """Reading an entitlements CSV file: its text (size, encoding, binary content refused with a message), its header
-(column names people actually use folded onto ours) and its rows' raw values. No database: viewers.imports checks
-the rows against it and writes them."""
+(column names people actually use folded onto ours) and its rows' raw values. No database: csv_import.py checks the
+rows against it and writes them."""
 
 import csv
 import io

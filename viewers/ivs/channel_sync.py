@@ -4,7 +4,7 @@ Only the channel's own fields change: name, ARN, playback URL and `authorized` (
 slugs, descriptions and the listed flag are the operators' and stay as they are. New channels arrive unlisted,
 so nothing shows up on the home page before an operator has looked at it. Channels that exist only locally
 are reported, never deleted. Every configured region is read (IVS_REGIONS, or else the regions of the site's
-channels and AWS_REGION: viewers/keyregions.py), all of them before anything is written.
+channels and AWS_REGION: viewers/key_regions.py), all of them before anything is written.
 """
 
 from dataclasses import dataclass, field
@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
-from viewers import aws, keyregions
+from viewers.ivs import aws, key_regions
 from viewers.models import Channel
 
 SYNCED_FIELDS = ("name", "playback_url", "is_private")
@@ -54,7 +54,7 @@ def sync_channels(*, clients=None, apply: bool = True) -> list[ChannelChange]:
     if clients is None:
         if not aws.aws_configured():
             raise SyncError("AWS is not configured: set IVS_AWS_REGION (and AWS credentials) to sync channels.")
-        clients = [aws.ivs_client(region) for region in keyregions.ivs_regions()]
+        clients = [aws.ivs_client(region) for region in key_regions.ivs_regions()]
     remote = [item for client in clients for item in fetch_ivs_channels(client)]
     regions = {client.meta.region_name for client in clients}
     report = []

@@ -11,9 +11,10 @@ from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
-from viewers import access, geo, pageread, playback, ratelimit
-from viewers.forms import RefreshForm
+from viewers import access, ratelimit
 from viewers.models import Channel, SessionEnd, TokenAudit
+from viewers.player import geo, pageread, playback
+from viewers.player.forms import RefreshForm
 from viewers.reasons import Reason
 
 # The refresh endpoint's error codes, for player.js, which gets them in the page's config rather than typing them.

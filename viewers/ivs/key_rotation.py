@@ -3,7 +3,7 @@
 1. generate(): a new P-384 pair. The public half is registered (active: it verifies at once); the private half
    is returned to the caller, who writes it to a file or shows it once. It never enters the database.
 2. import_into_ivs() with boto3 when AWS is configured, or import_command() for the operator to run: into every
-   region with channels (viewers/keyregions.py), since IVS key pairs are regional.
+   region with channels (viewers/key_regions.py), since IVS key pairs are regional.
 3. Deploy the new private key (IVS_PLAYBACK_PRIVATE_KEY_FILE), restart, then make_signing(): it checks that
    the configured private key really is the new key, and the old key's `signing_stopped_at` is recorded.
 4. retire() the old key once every token it signed has expired. Which key signed a token is in its audit row, so
@@ -15,7 +15,6 @@ IVS accepts up to 3 key pairs per account and region, and a token signed by any 
 """
 
 import functools
-import re
 import shlex
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,13 +24,13 @@ from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
-from viewers import aws, keyregions, keys, tokens
+from viewers import validators
+from viewers.ivs import aws, key_regions, signing_keys, tokens
 from viewers.models import UNKNOWN_SIGNER, PlaybackKey, TokenAudit
 
-IVS_KEY_LIMIT = keyregions.IVS_KEY_LIMIT
+IVS_KEY_LIMIT = key_regions.IVS_KEY_LIMIT
 # Tokens are checked by IVS against its own clock; allow for servers that are a little off.
 CLOCK_SLACK = timedelta(seconds=60)
-_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
 
 class RotationError(Exception):
@@ -44,8 +43,8 @@ def default_name(now=None) -> str:
 
 def generate(name: str):
     """Register a new key pair's public half. Returns (private key object, PlaybackKey)."""
-    if not _NAME_RE.match(name or ""):
-        raise RotationError(f"Key name {name!r}: IVS allows 1-128 letters, digits, '-' and '_'.")
+    if not validators.KEY_NAME_RE.match(name or ""):
+        raise RotationError(f"Key name {name!r}: {validators.KEY_NAME_RULE}")
     private = tokens.generate_private_key()
     record = PlaybackKey(name=name, public_key_pem=tokens.public_key_pem(private), is_signing=False, is_active=True)
     try:
@@ -58,30 +57,34 @@ def generate(name: str):
 
 def import_command(key: PlaybackKey, public_key_path: str | None = None, regions=None) -> str:
     """The aws CLI command(s) that import the key, one line per region that still lacks it."""
-    path = public_key_path or f"{key.name}.pub.pem"
+    regions = key_regions.regions_missing(key) if regions is None else regions
+    return cli_import(key.name, public_key_path or f"{key.name}.pub.pem", regions)
+
+
+def cli_import(name: str, public_key_path: str, regions) -> str:
+    """`aws ivs import-playback-key-pair` for a key named `name` whose public half is at `public_key_path`."""
     command = (
-        f"aws ivs import-playback-key-pair --name {shlex.quote(key.name)} "
-        f"--public-key-material {shlex.quote('file://' + path)}"
+        f"aws ivs import-playback-key-pair --name {shlex.quote(name)} "
+        f"--public-key-material {shlex.quote('file://' + public_key_path)}"
     )
-    regions = keyregions.regions_missing(key) if regions is None else regions
     return "\n".join(f"{command} --region {region}" for region in regions) if regions else command
 
 
 def import_into_ivs(key: PlaybackKey, clients=None) -> list[str]:
     """ImportPlaybackKeyPair in every region that has channels and lacks the key, after checking that each has
     room (3 key pairs per region); records each region's ARN and fingerprint. Returns the regions imported into.
-    `clients`: {region: boto3 client} or a factory, for tests; by default viewers.aws builds them."""
+    `clients`: {region: boto3 client} or a factory, for tests; by default viewers.ivs.aws builds them."""
     if clients is None:
         _require_aws()
-    regions = keyregions.regions_missing(key)
+    regions = key_regions.regions_missing(key)
     if not regions:
         where = ", ".join(key.regions.values_list("region", flat=True))
         if not where:
             raise RotationError("No region to import into: add a channel, or set IVS_AWS_REGION or IVS_REGIONS.")
         raise RotationError(f"{key.name} is already imported in every region with channels ({where}).")
     try:
-        keyregions.import_everywhere(key, regions, clients)
-    except keyregions.RegionError as exc:
+        key_regions.import_everywhere(key, regions, clients)
+    except key_regions.RegionError as exc:
         raise RotationError(str(exc)) from None
     return regions
 
@@ -89,7 +92,7 @@ def import_into_ivs(key: PlaybackKey, clients=None) -> list[str]:
 def configured_fingerprint() -> str | None:
     """The fingerprint of the private key the site signs with, or None when none is usable."""
     try:
-        return tokens.fingerprint(keys.signing_key())
+        return tokens.fingerprint(signing_keys.signing_key())
     except tokens.PlaybackKeyError:
         return None
 
@@ -146,9 +149,9 @@ def _newest_expiry(fingerprint):
     return TokenAudit.objects.filter(key_fingerprint=fingerprint).order_by("-expires_at").values("expires_at")[:1]
 
 
-def with_last_token(keys):
-    """`keys` (a PlaybackKey queryset) with `last_token_expires_at`, for a list of keys in one query."""
-    return keys.annotate(last_token_expires_at=Subquery(_newest_expiry(OuterRef("fingerprint"))))
+def with_last_token(queryset):
+    """`queryset` (of PlaybackKey) with `last_token_expires_at`, for a list of keys in one query."""
+    return queryset.annotate(last_token_expires_at=Subquery(_newest_expiry(OuterRef("fingerprint"))))
 
 
 @functools.cache
@@ -199,14 +202,14 @@ def retire(key: PlaybackKey, clients=None, now=None) -> str:
     if key.regions.exists():
         if aws.aws_configured() or clients is not None:
             try:
-                regions = keyregions.delete_everywhere(key, clients)
-            except keyregions.RegionError as exc:
+                regions = key_regions.delete_everywhere(key, clients)
+            except key_regions.RegionError as exc:
                 raise RotationError(str(exc)) from None
             note = f"Deleted {key.name} from IVS ({', '.join(regions)}) and from the site."
         else:
             note += f" Delete it in IVS too: {delete_command(key)}"
     key.delete()
-    keys.forget_cached_keys()
+    signing_keys.forget_cached_keys()
     return note
 
 

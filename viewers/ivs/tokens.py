@@ -1,7 +1,7 @@
 """IVS playback tokens: minting (the site's side) and verification (IVS's side).
 
 Pure functions over key objects and plain values: no settings, no database (origins: viewers/origins.py).
-Callers load keys once per process (viewers.keys) and inject any state that
+Callers load keys once per process (viewers.ivs.signing_keys) and inject any state that
 verification needs (spent single-use ids, revoked viewer sessions) as callables.
 """
 
@@ -14,7 +14,8 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from viewers import origins, resolutions
+from viewers import resolutions
+from viewers.ivs import origins
 
 ALGORITHM = "ES384"
 CURVE = ec.SECP384R1

@@ -14,7 +14,7 @@ from django.core.mail import EmailMessage, get_connection
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from viewers.invitations import invitation_path
+from viewers.operators.invitations import invitation_path
 
 logger = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 from django_countries import countries
 
-from viewers.client import client_ip
+from viewers.client_ip import client_ip
 from viewers.models import Channel, CountryDenial
 from viewers.reasons import Reason
 

@@ -11,7 +11,8 @@ from collections.abc import Callable, Mapping
 from django.conf import settings
 from django.utils import timezone
 
-from viewers import aws, validators
+from viewers import validators
+from viewers.ivs import aws
 from viewers.models import Channel, PlaybackKey, PlaybackKeyRegion
 
 IVS_KEY_LIMIT = 3  # key pairs per account and region
@@ -73,7 +74,7 @@ ClientSource = Mapping[str, object] | Callable[[str], object] | None
 
 
 def client_for(region: str, clients: ClientSource = None):
-    """The boto3 client for `region`: from `clients` (tests, a mapping or a factory), else viewers.aws."""
+    """The boto3 client for `region`: from `clients` (tests, a mapping or a factory), else viewers.ivs.aws."""
     if clients is None:
         return aws.ivs_client(region)
     return clients(region) if callable(clients) else clients[region]

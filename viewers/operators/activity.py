@@ -14,9 +14,9 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from viewers import geo
 from viewers.models import Entitlement, TokenAudit
 from viewers.models.entitlements import current_entitlement_q, ended_entitlement_q, upcoming_entitlement_q
+from viewers.player import geo
 
 HOURS = 48
 TOP_VIEWERS = 15

@@ -8,8 +8,8 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
-from viewers import tokens
-from viewers.tokens import PlaybackKeyError
+from viewers.ivs import tokens
+from viewers.ivs.tokens import PlaybackKeyError
 
 _KEY_SETTINGS = ("IVS_PLAYBACK_PRIVATE_KEY", "IVS_PLAYBACK_PRIVATE_KEY_FILE")
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.core.cache import cache
 
-logger = logging.getLogger("viewers.client")
+logger = logging.getLogger("viewers.client_ip")
 
 # Seen once per process; kept in the shared cache for a week so that `manage.py check` and the next start-up
 # (system check ivs.W040) report it too.

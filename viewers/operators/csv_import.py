@@ -17,8 +17,8 @@ from django.db import transaction
 from django.db.models.functions import Lower
 
 from viewers import services
-from viewers.csvfile import COLUMNS, DATE_HELP, MAX_FILE_BYTES, ImportFileError, Row, decode, read_rows
 from viewers.models import Channel, Entitlement, Invitation, User
+from viewers.operators.csv_file import COLUMNS, DATE_HELP, MAX_FILE_BYTES, ImportFileError, Row, decode, read_rows
 
 # The file-reading names (viewers/csvfile.py) are part of this module's interface for the admin and the command.
 __all__ = [

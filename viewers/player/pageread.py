@@ -17,7 +17,8 @@ from datetime import datetime, timedelta
 from django.db import connections, router
 
 from viewers import access
-from viewers.models import Channel, TokenAudit, rows
+from viewers.models import Channel, TokenAudit
+from viewers.player import rows
 
 WINDOW = timedelta(seconds=60)
 

@@ -9,10 +9,12 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.db import connections, router, transaction
 
-from viewers import keys, revocation, tokens
+from viewers import revocation
 from viewers.access import AccessDecision
-from viewers.client import client_ip
-from viewers.models import SessionEnd, TokenAudit, User, rows
+from viewers.client_ip import client_ip
+from viewers.ivs import signing_keys, tokens
+from viewers.models import SessionEnd, TokenAudit, User
+from viewers.player import rows
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,7 @@ def issue(*, user, channel, decision: AccessDecision, request, purpose: str = "p
         raise PermissionError("issue() needs an allowing access decision")
     if not channel.is_private:
         return Playback(url=channel.playback_url, expires_at=None)
-    signing_key = keys.signing_key()  # fail before writing anything if the key is unusable
+    signing_key = signing_keys.signing_key()  # fail before writing anything if the key is unusable
     if takes_over_screens(channel):
         with transaction.atomic():
             # Lock the viewer so two app servers cannot both count the same screens and both pass.
@@ -56,7 +58,7 @@ def _mint_audited(signing_key, user, channel, decision, request, purpose):
         channel=channel.pk,
         channel_arn=channel.arn,
         channel_name=channel.name,
-        key_fingerprint=keys.signing_fingerprint(),
+        key_fingerprint=signing_keys.signing_fingerprint(),
         viewer_id=viewer_id or "",
         single_use_uuid=single_use,
         max_resolution=decision.max_resolution or "",
