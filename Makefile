@@ -95,8 +95,11 @@ test-prod: $(BIN)/.installed player services collectstatic
 
 # Benchmarks (issue #7): every figure side by side in one run, rewritten into docs/BENCHMARKS.md. Uses its own
 # databases (ivs_bench_*: the seeded one is kept between runs) and Redis database 5; bounded at 10 minutes.
-bench: $(BIN)/.installed player services collectstatic
+bench: $(BIN)/.installed player services
 	ops/debian-packages wrk chromium
+	# The site's static files and the bench pages' (bench/pages/static/), under the bench's settings.
+	DJANGO_SETTINGS_MODULE=bench.settings DEBUG=false SECRET_KEY=collectstatic-only \
+		$(BIN)/python manage.py collectstatic --noinput -v 0
 	timeout --kill-after=20 600 $(BIN)/python bench/run.py
 
 # The withdrawal reconciler at 1,000,000 open sessions on PostgreSQL (issue #10); writes docs/RECONCILE.md.

@@ -54,9 +54,10 @@ def _servers(r: dict) -> str:
     return (
         "- **Servers**: gunicorn with the project's `gunicorn.conf.py` unchanged (sync workers, "
         f"{2 * cores + 1} workers on {cores} cores, access log on), production settings (`DEBUG=false`, whitenoise), "
-        "plain http on 127.0.0.1, `IVS_BENCH_PAGES=true` for `/bench/baseline/`, `/bench/fetched/<slug>/` and "
-        "`/bench/before/<slug>/`, `IVS_REFRESH_PER_MINUTE` and `IVS_PLAYER_PAGES_PER_MINUTE` raised so that neither "
-        "limit answers. Viewers are logged in by `bench/setup_data.py`: one session per user written through "
+        "plain http on 127.0.0.1, `DJANGO_SETTINGS_MODULE=bench.settings` for `/bench/baseline/`, "
+        "`/bench/fetched/<slug>/` and `/bench/before/<slug>/`, `IVS_REFRESH_PER_MINUTE` and "
+        "`IVS_PLAYER_PAGES_PER_MINUTE` raised so that neither limit answers. Viewers are logged in by "
+        "`bench/setup_data.py`: one session per user written through "
         "Django's session store format into the database and the sessions cache, as a login leaves it (`cached_db`)."
     )
 

@@ -303,8 +303,6 @@ LOGGING = {
     },
 }
 
-# Extra pages for bench/ (a baseline page, a player page that fetches its token). Never in production.
-IVS_BENCH_PAGES = env.bool("IVS_BENCH_PAGES", default=False)
 
 # Behind a load balancer that appends X-Forwarded-For, record the client's address from it.
 TRUST_X_FORWARDED_FOR = env.bool("TRUST_X_FORWARDED_FOR", default=False)

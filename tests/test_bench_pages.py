@@ -1,4 +1,4 @@
-"""The benchmark-only pages exist only when asked for, and stay honest about access."""
+"""The benchmark-only pages (bench/pages/) exist only under the bench's settings, and stay honest about access."""
 
 import json
 import re
@@ -7,7 +7,7 @@ import pytest
 from django.contrib.sessions.middleware import SessionMiddleware
 from django.urls import Resolver404, resolve
 
-from viewers import bench_views
+from bench.pages import views as bench_views
 from viewers.models import TokenAudit
 
 pytestmark = pytest.mark.django_db
@@ -16,6 +16,19 @@ pytestmark = pytest.mark.django_db
 def test_they_are_not_mounted_by_default():
     with pytest.raises(Resolver404):
         resolve("/bench/baseline/")
+
+
+@pytest.fixture(autouse=True)
+def bench_settings(request, settings):
+    """What bench/settings.py adds to the site's settings, for every test here but the first."""
+    if request.node.name != "test_they_are_not_mounted_by_default":
+        settings.INSTALLED_APPS = [*settings.INSTALLED_APPS, "bench.pages"]
+        settings.ROOT_URLCONF = "bench.pages.urls"
+
+
+def test_the_bench_settings_mount_them():
+    assert resolve("/bench/baseline/").func == bench_views.baseline
+    assert resolve("/channels/main-event/").url_name == "channel"
 
 
 def request_as(rf, user, path="/"):

@@ -1,9 +1,9 @@
-"""Pages for bench/ only, mounted when IVS_BENCH_PAGES is on (never in production).
+"""Pages for bench/ only, mounted by bench/settings.py (never by the site).
 
 baseline: what any logged-in page costs (session, user, base template), the floor under the player page.
 fetched: the player page without an embedded token, so the browser must fetch one (the other workflow).
-before: the player page as it was before issue 13 (templates/bench/player_before.html), embedded token and all,
-so the first-frame benchmark compares before and after in one run.
+before: the player page as it was before issue 13 (bench/pages/templates/bench/player_before.html), embedded token
+and all, so the first-frame benchmark compares before and after in one run.
 """
 
 from django.conf import settings
