@@ -1,10 +1,12 @@
 """Who bought: the user with the checkout's email, or a new inactive one with an invitation, as the CSV import
-makes them (viewers/imports.py): the account becomes active when its owner sets a password through the link."""
+makes them (viewers/operators/invitations.py): the account becomes active when its owner sets a password through the
+link."""
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from viewers.models import Invitation, User
+from viewers.models import User
+from viewers.operators import invitations
 
 _USERNAME_MAX = User._meta.get_field("username").max_length
 
@@ -29,8 +31,4 @@ def buyer_for(email: str) -> tuple[User | None, str]:
             None,
             "cannot invite the buyer: the email is taken as a username or too long; choose the buyer, then replay",
         )
-    user = User(username=email, email=email, is_active=False)
-    user.set_unusable_password()  # no one can log in until the invitation's link sets a password
-    user.save()
-    Invitation.objects.create(user=user)
-    return user, ""
+    return User.objects.get(pk=invitations.invite([email])[email]), ""

@@ -105,7 +105,7 @@ class TestThePreview:
             6: ["duplicate of line 2"],
             7: ["email 'not-an-email' is not an email address"],
             8: ["no user has the email nobody@example.com (choose “invite missing users” to create one)"],
-            9: ["max_resolution '4K' is not one of SD, HD, FULL_HD (or empty for no limit)"],
+            9: ["max_resolution '4K' is not one of SD, HD, FULL_HD, or empty for no limit"],
         }
         assert [row.line for row in result.new] == [2]
         assert Entitlement.objects.count() == before
@@ -259,6 +259,20 @@ class TestTheCommand:
         assert "written to" in out
         assert links.stat().st_mode & 0o777 == 0o600
         lines = links.read_text().splitlines()
-        assert lines[0] == "email,password_set_link"
+        assert lines[0] == "\ufeffemail,password_set_link"
         assert lines[1].startswith("new@example.com,https://watch.example.com/accounts/reset/")
         assert "/accounts/reset/" not in out  # links go to the file only
+
+    def test_the_links_file_escapes_formulas_like_every_export(self, tmp_path, private_channel):
+        """An address may start with "=" (RFC 5322 allows it): a spreadsheet must not run it."""
+        links = tmp_path / "links.csv"
+        self.run(
+            tmp_path,
+            csv_of("=1+2@example.com,main-event,,,,"),
+            "--invite",
+            "--links-out",
+            str(links),
+            "--base-url",
+            "https://watch.example.com/",
+        )
+        assert links.read_text().splitlines()[1].startswith("'=1+2@example.com,https://")

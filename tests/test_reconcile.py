@@ -293,7 +293,7 @@ class TestTheWorker:
     def test_a_claimed_revocation_is_not_due_for_another_worker(self, private_channel):
         revocation_row(channel=private_channel, viewer_id="v1", max_version=1, reason="revoked")
         assert [r.viewer_id for r in revocation._claim(20)] == ["v1"]
-        assert not revocation.due_revocations().exists()  # leased until the first worker reports back
+        assert not Revocation.objects.due().exists()  # leased until the first worker reports back
         assert revocation._claim(20) == []
 
 

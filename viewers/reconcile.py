@@ -23,8 +23,8 @@ from django_tasks import TaskResultStatus, task
 from django_tasks_db.models import DBTaskResult
 
 from viewers import resolutions
-from viewers.models import Entitlement, SessionEnd
-from viewers.revocation import deliver_soon, due_revocations, end_and_queue, open_sessions
+from viewers.models import Entitlement, Revocation, SessionEnd, TokenAudit
+from viewers.revocation import deliver_soon, end_and_queue
 
 
 def _covers_session_resolution() -> Q:
@@ -58,7 +58,7 @@ def sessions_without_access(now):
     access_lost = (
         Q(user__isnull=True) | Q(user__is_active=False) | (~Exists(held_directly) & ~Exists(held_through_group))
     )
-    return open_sessions(now).filter(channel_changed | access_lost)
+    return TokenAudit.objects.open(now).filter(channel_changed | access_lost)
 
 
 def reconcile(now=None) -> int:
@@ -77,7 +77,7 @@ def reconcile_periodically():
     """
     schedule(delay=settings.IVS_RECONCILE_SECONDS)
     queued = reconcile()
-    if due_revocations().exists():
+    if Revocation.objects.due().exists():
         deliver_soon()
     DBTaskResult.objects.finished().filter(
         finished_at__lt=timezone.now() - timedelta(hours=settings.TASK_RESULTS_KEEP_HOURS)

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from botocore.exceptions import BotoCoreError, ClientError
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
@@ -40,17 +39,10 @@ DELIVERY_BUDGET_SECONDS = 20  # one delivery turn; the rest is handed to the nex
 PERMANENT_ERRORS = {"ValidationException", "ResourceNotFoundException", "AccessDeniedException"}
 
 
-def open_sessions(now=None):
-    """Sessions that may still be playing: not ended, and started within IVS's longest broadcast."""
-    now = now or timezone.now()
-    horizon = now - timedelta(hours=settings.IVS_SESSION_MAX_HOURS)
-    return TokenAudit.objects.filter(ended_at__isnull=True, issued_at__gte=horizon).exclude(viewer_id="")
-
-
 def watching(channels, now=None) -> dict:
     """Who may still be watching `channels`: their open sessions, and the distinct viewers behind them."""
     return (
-        open_sessions(now)
+        TokenAudit.objects.open(now)
         .filter(channel__in=channels)
         .aggregate(sessions=Count("pk"), viewers=Count("viewer_id", distinct=True))
     )
@@ -58,7 +50,7 @@ def watching(channels, now=None) -> dict:
 
 def revoke_sessions(*, user_id, channel, reason, through_version=None) -> int:
     """End a viewer's open sessions on a channel (up to through_version) and queue the IVS call."""
-    sessions = open_sessions().filter(user_id=user_id, channel=channel)
+    sessions = TokenAudit.objects.open().filter(user_id=user_id, channel=channel)
     if through_version is not None:
         sessions = sessions.filter(pk__lte=through_version)
     return end_and_queue(sessions, reason=reason)
@@ -132,10 +124,6 @@ class DeliveryReport:
     errors: list[str] = field(default_factory=list)
 
 
-def due_revocations(now=None):
-    return Revocation.objects.filter(status=RevocationStatus.PENDING, next_attempt_at__lte=now or timezone.now())
-
-
 def deliver_pending(
     *, limit=1000, deadline=None, throttle_retries=THROTTLE_RETRIES, sleep=time.sleep, now=None
 ) -> DeliveryReport:
@@ -148,7 +136,7 @@ def deliver_pending(
     sent = 0
     while sent < limit:
         if deadline is not None and time.monotonic() >= deadline:
-            report.more = due_revocations(now).exists()
+            report.more = Revocation.objects.due(now).exists()
             break
         batch = _claim(min(BATCH_SIZE, limit - sent), now)
         if not batch:
@@ -158,7 +146,7 @@ def deliver_pending(
         _deliver(batch, report, throttle_retries=throttle_retries, sleep=sleep)
         sent += len(batch)
     else:
-        report.more = due_revocations(now).exists()
+        report.more = Revocation.objects.due(now).exists()
     return report
 
 
@@ -171,7 +159,9 @@ def _claim(size, now=None) -> list[Revocation]:
     rows to come due again when the lease ends; a revocation delivered twice is harmless at IVS.
     """
     with transaction.atomic():
-        batch = list(due_revocations(now).select_for_update(of=("self",), skip_locked=True).order_by("pk")[:size])
+        batch = list(
+            Revocation.objects.due(now).select_for_update(of=("self",), skip_locked=True).order_by("pk")[:size]
+        )
         lease_ends = timezone.now() + timedelta(seconds=CLAIM_LEASE_SECONDS)
         Revocation.objects.filter(pk__in=[revocation.pk for revocation in batch]).update(next_attempt_at=lease_ends)
     return batch
@@ -195,11 +185,11 @@ def _send_chunk(client, chunk, report, *, throttle_retries, sleep):
         try:
             errors = _call(client, chunk)
         except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
+            code = aws.error_code(exc)
             if code == "ThrottlingException" and attempt < throttle_retries:
                 sleep(BATCH_INTERVAL * 2**attempt)
                 continue
-            message = f"{code}: {exc.response.get('Error', {}).get('Message', '')}"
+            message = aws.describe_error(exc)
             for revocation in chunk:
                 if code in PERMANENT_ERRORS:
                     _fail(revocation, message, report)

@@ -55,7 +55,12 @@ class TokenAuditAdmin(ReadOnlyAdmin):
 
     def get_urls(self):
         export = admin_view(
-            self, export_csv, filename="token-audit", header=exports.AUDIT_HEADER, rows_of=exports.audit_rows
+            self,
+            export_csv,
+            permission="view",
+            filename="token-audit",
+            header=exports.AUDIT_HEADER,
+            rows_of=exports.audit_rows,
         )
         return [path("export.csv", export, name="viewers_tokenaudit_export"), *super().get_urls()]
 

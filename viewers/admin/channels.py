@@ -4,7 +4,6 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected
 from django.contrib.admin.widgets import FilteredSelectMultiple
-from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.shortcuts import get_object_or_404, redirect
 from django.template.defaultfilters import pluralize
@@ -24,8 +23,6 @@ SYNC_TEMPLATE = "admin/viewers/channel/ivs_sync.html"
 
 def channel_activity(model_admin, request, pk):
     channel = get_object_or_404(Channel, pk=pk)
-    if not model_admin.has_view_permission(request, channel):
-        raise PermissionDenied
     return render(
         model_admin,
         request,
@@ -39,8 +36,6 @@ def channel_activity(model_admin, request, pk):
 
 def ivs_sync(model_admin, request):
     """What a sync from IVS would change (GET), or the sync itself (POST "apply")."""
-    if not (model_admin.has_add_permission(request) and model_admin.has_change_permission(request)):
-        raise PermissionDenied
     if not aws.aws_configured():
         return render(model_admin, request, SYNC_TEMPLATE, "Sync channels from IVS", configured=False)
     apply = request.method == "POST" and "apply" in request.POST
@@ -133,7 +128,13 @@ class ChannelAdmin(OpsWarnings, admin.ModelAdmin):
 
     def get_urls(self):
         return [
-            path("<int:pk>/activity/", admin_view(self, channel_activity), name="viewers_channel_activity"),
-            path("ivs-sync/", admin_view(self, ivs_sync), name="viewers_channel_ivs_sync"),
+            path(
+                "<int:pk>/activity/",
+                admin_view(self, channel_activity, permission="view"),
+                name="viewers_channel_activity",
+            ),
+            path(
+                "ivs-sync/", admin_view(self, ivs_sync, permission=("add", "change")), name="viewers_channel_ivs_sync"
+            ),
             *super().get_urls(),
         ]

@@ -4,7 +4,7 @@ confirmation page, granting channels to a group, and the CSV export. Every write
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.models import Group
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.shortcuts import redirect
 from django.urls import path
@@ -47,8 +47,6 @@ class GroupGrantForm(forms.Form):
 
 def group_grant(model_admin, request):
     """The form (GET), a confirmation page with the group's size (POST), then the grant (POST "confirm")."""
-    if not model_admin.has_add_permission(request):
-        raise PermissionDenied
     form = GroupGrantForm(request.POST or None)
     if not (request.method == "POST" and form.is_valid()):
         title = "Grant channels to a group"
@@ -190,14 +188,25 @@ class EntitlementAdmin(admin.ModelAdmin):
         export = admin_view(
             self,
             export_csv,
+            permission="view",
             filename="entitlements",
             header=exports.ENTITLEMENT_HEADER,
             rows_of=exports.entitlement_rows,
         )
         return [
-            path("import/", with_upload_cap(admin_view(self, import_upload)), name="viewers_entitlement_import"),
-            path("import/<int:pk>/", admin_view(self, import_preview), name="viewers_entitlement_import_preview"),
-            path("group-grant/", admin_view(self, group_grant), name="viewers_entitlement_group_grant"),
+            path(
+                "import/",
+                with_upload_cap(admin_view(self, import_upload, permission="add")),
+                name="viewers_entitlement_import",
+            ),
+            path(
+                "import/<int:pk>/",
+                admin_view(self, import_preview, permission="add"),
+                name="viewers_entitlement_import_preview",
+            ),
+            path(
+                "group-grant/", admin_view(self, group_grant, permission="add"), name="viewers_entitlement_group_grant"
+            ),
             path("export.csv", export, name="viewers_entitlement_export"),
             *super().get_urls(),
         ]

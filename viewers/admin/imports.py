@@ -18,7 +18,6 @@ from viewers.models import EntitlementImport, User
 from viewers.operators import csv_import, emails
 
 PREVIEW_TEMPLATE = "admin/viewers/entitlement/import_preview.html"
-TOO_LARGE = f"The file is larger than {csv_import.MAX_FILE_BYTES // 1024 // 1024} MB. Split it into smaller files."
 
 
 class CappedUploadHandler(FileUploadHandler):
@@ -79,13 +78,11 @@ class ImportForm(forms.Form):
 
 def import_upload(model_admin, request):
     """The upload form; a readable file is staged and the preview follows."""
-    if not model_admin.has_add_permission(request):
-        raise PermissionDenied
     form = ImportForm(request.POST or None, request.FILES or None)
     if getattr(request, "upload_too_large", False):
         # The capped handler stopped reading, so the file field is empty: say why rather than "required".
         form = ImportForm(initial={"create_users": request.POST.get("create_users") == "on"})
-        messages.error(request, TOO_LARGE + " Nothing was imported.")
+        messages.error(request, csv_import.too_large() + " Nothing was imported.")
     elif request.method == "POST" and form.is_valid():
         create_users = form.cleaned_data["create_users"]
         if create_users and not request.user.has_perm("viewers.add_user"):
@@ -99,14 +96,18 @@ def import_upload(model_admin, request):
         return redirect("admin:viewers_entitlement_import_preview", staged.pk)
     recent = EntitlementImport.objects.select_related("created_by").defer("content")[:10]
     title = "Import entitlements from CSV"
-    context = {"form": form, "columns": csv_import.COLUMNS, "date_help": csv_import.DATE_HELP, "recent": recent}
+    context = {
+        "form": form,
+        "columns": csv_import.COLUMNS,
+        "date_help": csv_import.DATE_HELP,
+        "resolution_choices": csv_import.RESOLUTION_CHOICES,
+        "recent": recent,
+    }
     return render(model_admin, request, "admin/viewers/entitlement/import.html", title, **context)
 
 
 def import_preview(model_admin, request, pk):
     """A staged file: its preview (GET), its import (POST "confirm"), or the record of what it did."""
-    if not model_admin.has_add_permission(request):
-        raise PermissionDenied
     staged = get_object_or_404(EntitlementImport, pk=pk)
     # Whoever staged it, the one who confirms creates the users: they need the permission to.
     if staged.create_users and not request.user.has_perm("viewers.add_user"):

@@ -144,8 +144,12 @@ class PlaybackKeyAdmin(OpsWarnings, admin.ModelAdmin):
 
     def get_urls(self):
         return [
-            path("generate/", admin_view(self, key_generate), name="viewers_playbackkey_generate"),
-            path("<int:pk>/step/<str:step>/", admin_view(self, key_step), name="viewers_playbackkey_step"),
+            path("generate/", admin_view(self, key_generate, permission="add"), name="viewers_playbackkey_generate"),
+            path(
+                "<int:pk>/step/<str:step>/",
+                admin_view(self, key_step, permission="change"),
+                name="viewers_playbackkey_step",
+            ),
             *super().get_urls(),
         ]
 
@@ -171,8 +175,6 @@ class GenerateKeyForm(forms.Form):
 
 
 def key_generate(model_admin, request):
-    if not model_admin.has_add_permission(request):
-        raise PermissionDenied
     form = GenerateKeyForm(request.POST or None, initial={"name": key_rotation.default_name()})
     if not aws.aws_configured():
         form.fields.pop("import_into_ivs")
@@ -231,8 +233,6 @@ def key_step(model_admin, request, pk, step):
     key = get_object_or_404(PlaybackKey, pk=pk)
     if step not in KEY_STEPS:
         raise Http404
-    if not model_admin.has_change_permission(request, key):
-        raise PermissionDenied
     if step == "retire":
         if not request.user.has_perm("viewers.delete_playbackkey"):
             raise PermissionDenied

@@ -6,6 +6,19 @@ import functools
 from django.conf import settings
 
 
+def error_code(exc) -> str:
+    """The AWS error code of a botocore ClientError (ThrottlingException…), "" for anything else."""
+    return getattr(exc, "response", {}).get("Error", {}).get("Code", "")
+
+
+def describe_error(exc) -> str:
+    """ "Code: message" of an AWS error, or the exception's type and text (no credentials, unreachable, timeout)."""
+    error = getattr(exc, "response", {}).get("Error", {})
+    if error:
+        return f"{error.get('Code', 'Error')}: {error.get('Message', '')}".strip()
+    return f"{type(exc).__name__}: {exc}"
+
+
 def aws_configured() -> bool:
     """True when the site may call AWS: a region has been set (AWS_REGION or IVS_AWS_REGION)."""
     return bool(getattr(settings, "AWS_REGION", ""))

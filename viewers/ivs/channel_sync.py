@@ -42,9 +42,7 @@ def fetch_ivs_channels(client) -> list[dict]:
             for summary in page.get("channels", []):
                 channels.append(client.get_channel(arn=summary["arn"])["channel"])
     except Exception as exc:  # botocore raises ClientError, NoCredentialsError, EndpointConnectionError…
-        error = getattr(exc, "response", {}).get("Error", {})
-        detail = f"{error.get('Code')}: {error.get('Message', '')}" if error else f"{type(exc).__name__}: {exc}"
-        raise SyncError(f"Could not list the IVS channels in {region} ({detail}).") from None
+        raise SyncError(f"Could not list the IVS channels in {region} ({aws.describe_error(exc)}).") from None
     return channels
 
 

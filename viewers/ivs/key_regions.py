@@ -91,7 +91,7 @@ def check_room(regions: list[str], clients: ClientSource = None) -> None:
         try:
             count = key_pair_count(client_for(region, clients))
         except Exception as exc:  # botocore's ClientError and connection errors share no useful base
-            detail = aws_error(exc)
+            detail = aws.describe_error(exc)
             raise RegionError(f"Could not list the key pairs in {region} ({detail}); nothing imported.") from None
         if count >= IVS_KEY_LIMIT:
             full.append(f"{region} already holds {count} key pairs")
@@ -115,7 +115,7 @@ def import_everywhere(key: PlaybackKey, regions: list[str], clients: ClientSourc
             so_far = ""
             if done:
                 so_far = f" It was imported into {', '.join(r.region for r in done)}; importing again continues."
-            raise RegionError(f"IVS refused the import in {region}: {aws_error(exc)}.{so_far}") from None
+            raise RegionError(f"IVS refused the import in {region}: {aws.describe_error(exc)}.{so_far}") from None
         pair = response["keyPair"]
         done.append(
             PlaybackKeyRegion.objects.create(
@@ -134,23 +134,12 @@ def delete_everywhere(key: PlaybackKey, clients: ClientSource = None) -> list[st
         try:
             client_for(record.region, clients).delete_playback_key_pair(arn=record.arn)
         except Exception as exc:
-            if aws_code(exc) != "ResourceNotFoundException":
+            if aws.error_code(exc) != "ResourceNotFoundException":
                 so_far = f" It was deleted from {', '.join(left)}." if left else ""
                 raise RegionError(
-                    f"IVS refused the deletion in {record.region}: {aws_error(exc)}.{so_far} "
+                    f"IVS refused the deletion in {record.region}: {aws.describe_error(exc)}.{so_far} "
                     f"{key.name} stays registered; try again."
                 ) from None
         record.delete()
         left.append(record.region)
     return left
-
-
-def aws_code(exc) -> str:
-    return getattr(exc, "response", {}).get("Error", {}).get("Code", "")
-
-
-def aws_error(exc) -> str:
-    error = getattr(exc, "response", {}).get("Error", {})
-    if error:
-        return f"{error.get('Code', 'Error')}: {error.get('Message', '')}".strip()
-    return f"{type(exc).__name__}: {exc}"

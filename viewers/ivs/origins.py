@@ -2,8 +2,15 @@
 matching a browser's Origin against that claim. Pure Python: the token code and the local origin use it."""
 
 import re
+from urllib.parse import urlsplit
 
 _ORIGIN_RE = re.compile(r"^https?://(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?$")
+
+
+def origin_of(url: str) -> str | None:
+    """The origin (scheme://host[:port]) of an http(s) URL, or None for anything else."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else None
 
 
 def validate_origin(origin: str) -> str:

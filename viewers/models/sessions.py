@@ -1,6 +1,8 @@
 """What playback leaves behind: one audit row per token (also the playback session), the revocations the site
 owes IVS, and the per-day count of country refusals."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -37,6 +39,14 @@ class SessionEnd(models.TextChoices):
 UNKNOWN_SIGNER = "?"
 
 
+class TokenAuditQuerySet(models.QuerySet):
+    def open(self, now=None):
+        """Sessions that may still be playing: not ended, started within IVS's longest broadcast, and revocable
+        (a token without a viewer id names no session that IVS could stop)."""
+        horizon = (now or timezone.now()) - timedelta(hours=settings.IVS_SESSION_MAX_HOURS)
+        return self.filter(ended_at__isnull=True, issued_at__gte=horizon).exclude(viewer_id="")
+
+
 class TokenAudit(models.Model):
     """One row per token issued, which is also one playback session. The token itself is never stored.
 
@@ -68,6 +78,8 @@ class TokenAudit(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     end_reason = models.CharField(max_length=16, choices=SessionEnd.choices, blank=True)
 
+    objects = TokenAuditQuerySet.as_manager()
+
     class Meta:
         ordering = ["-issued_at"]
         indexes = [
@@ -92,6 +104,16 @@ class RevocationStatus(models.TextChoices):
     FAILED = "failed", "failed (needs attention)"
 
 
+class RevocationQuerySet(models.QuerySet):
+    def pending(self):
+        """Not yet accepted by IVS, and not given up on."""
+        return self.filter(status=RevocationStatus.PENDING)
+
+    def due(self, now=None):
+        """Pending and due for an attempt now (not waiting out a backoff or another worker's lease)."""
+        return self.pending().filter(next_attempt_at__lte=now or timezone.now())
+
+
 class Revocation(models.Model):
     """A StartViewerSessionRevocation the site owes IVS. Kept until IVS has accepted it, so nothing
     is lost while AWS is unreachable; `manage.py ivs_sync_revocations` delivers what is pending.
@@ -110,6 +132,8 @@ class Revocation(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     next_attempt_at = models.DateTimeField(default=timezone.now)
     delivered_at = models.DateTimeField(null=True, blank=True)
+
+    objects = RevocationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

@@ -30,6 +30,8 @@ _ALIASES = {
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 100_000
 _RESOLUTIONS = {value.replace("_", ""): value for value in resolutions.CLAIM_VALUES}
+# "SD, HD, FULL_HD, or empty for no limit": the ladder's values, for the error and the upload page's help.
+RESOLUTION_CHOICES = ", ".join(resolutions.CLAIM_VALUES) + ", or empty for no limit"
 DATE_HELP = "Dates look like 2026-03-01 or 2026-03-01T18:00 (site time zone) or 2026-03-01T18:00+01:00."
 
 
@@ -56,13 +58,17 @@ class Row:
 # --- Reading the file --------------------------------------------------------
 
 
+def too_large(size: int | None = None) -> str:
+    """What to tell the operator about a file over the limit (`size` in bytes, when it is known)."""
+    limit = f"{MAX_FILE_BYTES // 1024 // 1024} MB"
+    measured = f"is {size / 1024 / 1024:.1f} MB; the limit is {limit}" if size else f"is larger than {limit}"
+    return f"The file {measured}. Split it into smaller files."
+
+
 def decode(data: bytes) -> str:
     """The file's text. Refuses oversized, binary and non-UTF-8 files with a message saying what to do."""
     if len(data) > MAX_FILE_BYTES:
-        raise ImportFileError(
-            f"The file is {len(data) / 1024 / 1024:.1f} MB; the limit is {MAX_FILE_BYTES // 1024 // 1024} MB. "
-            "Split it into smaller files."
-        )
+        raise ImportFileError(too_large(len(data)))
     if not data.strip():
         raise ImportFileError("The file is empty.")
     if b"\x00" in data[:65536]:
@@ -141,6 +147,6 @@ def _parse_resolution(value: str, row: Row) -> str:
     if key in ("", "ANY", "NONE"):
         return ""
     if key not in _RESOLUTIONS:
-        row.errors.append(f"max_resolution {value[:20]!r} is not one of SD, HD, FULL_HD (or empty for no limit)")
+        row.errors.append(f"max_resolution {value[:20]!r} is not one of {RESOLUTION_CHOICES}")
         return ""
     return _RESOLUTIONS[key]

@@ -10,27 +10,39 @@ Reading the file itself (encoding, header, raw values) is viewers/csvfile.py; wr
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models.functions import Lower
 
 from viewers import services
-from viewers.models import Channel, Entitlement, Invitation, User
-from viewers.operators.csv_file import COLUMNS, DATE_HELP, MAX_FILE_BYTES, ImportFileError, Row, decode, read_rows
+from viewers.models import Channel, Entitlement, User
+from viewers.operators import invitations
+from viewers.operators.csv_file import (
+    COLUMNS,
+    DATE_HELP,
+    MAX_FILE_BYTES,
+    RESOLUTION_CHOICES,
+    ImportFileError,
+    Row,
+    decode,
+    read_rows,
+    too_large,
+)
 
-# The file-reading names (viewers/csvfile.py) are part of this module's interface for the admin and the command.
+# The file-reading names (csv_file.py) are part of this module's interface for the admin and the command.
 __all__ = [
     "COLUMNS",
     "DATE_HELP",
     "MAX_FILE_BYTES",
+    "RESOLUTION_CHOICES",
     "ImportFileError",
     "ImportRefused",
     "decode",
     "import_entitlements",
     "plan_import",
     "read_rows",
+    "too_large",
 ]
 
 _NOTE_MAX = Entitlement._meta.get_field("note").max_length
@@ -200,7 +212,7 @@ def import_entitlements(text: str, *, create_users: bool, granted_by=None, progr
         if plan.errors:
             raise ImportRefused(plan)
         new_rows = plan.new
-        invited = _create_invited_users(plan.emails_to_invite, granted_by)
+        invited = invitations.invite(plan.emails_to_invite, invited_by=granted_by)
         total = len(new_rows)
         _report(progress, "writing", 0, total)
         for start in range(0, total, services.BULK_BATCH):
@@ -219,21 +231,6 @@ def import_entitlements(text: str, *, create_users: bool, granted_by=None, progr
             services.entitlements_grant_bulk(entitlements, granted_by=granted_by)
             _report(progress, "writing", start + len(batch), total)
     return {**plan.counts(), "invited_user_ids": sorted(invited.values())}
-
-
-def _create_invited_users(emails: list[str], invited_by) -> dict[str, int]:
-    if not emails:
-        return {}
-    # make_password(None) is an unusable password: no one can log in until the link sets one.
-    users = [User(username=email, email=email, is_active=False, password=make_password(None)) for email in emails]
-    User.objects.bulk_create(users, batch_size=1000)
-    ids = {}
-    for chunk in _chunks(emails):
-        ids.update(User.objects.filter(username__in=chunk).values_list("username", "pk"))
-    Invitation.objects.bulk_create(
-        [Invitation(user_id=pk, created_by=invited_by) for pk in ids.values()], batch_size=1000
-    )
-    return ids
 
 
 def _report(progress: Progress | None, stage: str, done: int, total: int) -> None:

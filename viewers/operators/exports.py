@@ -27,17 +27,19 @@ class _Echo:
         return value
 
 
-def csv_response(filename: str, header, rows) -> StreamingHttpResponse:
-    """A streamed CSV download of `rows` (iterables of cells), every cell passed through safe_cell()."""
+def csv_lines(header, rows):
+    """Every CSV the site writes, line by line: a UTF-8 mark for Excel, the header, then `rows` (iterables of
+    cells), every cell passed through safe_cell()."""
     writer = csv.writer(_Echo())
+    yield "\ufeff"
+    yield writer.writerow(header)
+    for row in rows:
+        yield writer.writerow([safe_cell(value) for value in row])
 
-    def lines():
-        yield "\ufeff"  # so that Excel reads the file as UTF-8
-        yield writer.writerow(header)
-        for row in rows:
-            yield writer.writerow([safe_cell(value) for value in row])
 
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+def csv_response(filename: str, header, rows) -> StreamingHttpResponse:
+    """A streamed CSV download (csv_lines)."""
+    response = StreamingHttpResponse(csv_lines(header, rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "private, no-store"
     return response

@@ -123,7 +123,7 @@ def _insert_audit(**values) -> _Audit:
 def _stop_screens_beyond_limit(user, channel, *, keep, newest):
     """Newest screens win: the viewer's open sessions past the `keep` newest are revoked."""
     open_ids = list(
-        revocation.open_sessions()
+        TokenAudit.objects.open()
         .filter(user=user, channel=channel, pk__lte=newest)
         .order_by("-pk")
         .values_list("pk", flat=True)[keep : keep + 1]

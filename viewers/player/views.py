@@ -1,7 +1,6 @@
 import functools
 import math
 import time
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
@@ -12,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from viewers import access, ratelimit
+from viewers.ivs import origins
 from viewers.models import Channel, SessionEnd, TokenAudit
 from viewers.player import geo, pageread, playback
 from viewers.player.forms import RefreshForm
@@ -88,7 +88,7 @@ def player_page_config(request, channel, decision, issued):
         "player_config": player_config,
         "sdk_url": settings.IVS_PLAYER_SDK_URL,
         # Opened while the player starts: a real IVS host costs DNS, TCP and TLS before the first playlist.
-        "playback_origin": _origin(channel.playback_url),
+        "playback_origin": origins.origin_of(channel.playback_url),
     }
 
 
@@ -97,11 +97,6 @@ def _refresh_url(script_prefix, slug):
     # reverse() walks the URL resolver: ~0.08 ms a player page for the same few answers (bench/breakdown.py).
     # The script prefix is part of the key because reverse() puts it in front.
     return reverse("channel-playback", args=[slug])
-
-
-def _origin(url):
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else None
 
 
 @no_store

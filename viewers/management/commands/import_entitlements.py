@@ -1,6 +1,5 @@
 """Grant channels in bulk from a CSV file: email, channel, starts_at, ends_at, max_resolution, note."""
 
-import csv
 import os
 import time
 from pathlib import Path
@@ -9,7 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from viewers.models import User
-from viewers.operators import csv_import, emails
+from viewers.operators import csv_import, emails, exports
 from viewers.operators.invitations import invitation_links
 
 SHOW_ERRORS = 50
@@ -93,10 +92,7 @@ class Command(BaseCommand):
         try:
             size = path.stat().st_size
             if size > csv_import.MAX_FILE_BYTES:
-                raise csv_import.ImportFileError(
-                    f"The file is {size / 1024 / 1024:.1f} MB; the limit is "
-                    f"{csv_import.MAX_FILE_BYTES // 1024 // 1024} MB. Split it into smaller files."
-                )
+                raise csv_import.ImportFileError(csv_import.too_large(size))
             return csv_import.decode(path.read_bytes())
         except OSError as exc:
             raise CommandError(f"Cannot read {path}: {exc.strerror}.") from None
@@ -141,7 +137,5 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"The import is done, but {path} cannot be created: {exc.strerror}.") from None
         with os.fdopen(fd, "w", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(["email", "password_set_link"])
-            writer.writerows(invitation_links(users, base_url))
+            f.writelines(exports.csv_lines(["email", "password_set_link"], invitation_links(users, base_url)))
         self.stdout.write(f"Password-set links for {len(user_ids)} invited user(s) written to {path} (mode 0600).")

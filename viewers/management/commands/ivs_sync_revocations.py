@@ -16,7 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--limit", type=int, default=1000, help="At most this many revocations per run.")
 
     def handle(self, *args, dry_run, limit, **options):
-        pending = Revocation.objects.filter(status=RevocationStatus.PENDING)
+        pending = Revocation.objects.pending()
         if dry_run:
             for item in pending.select_related("channel").order_by("pk")[:limit]:
                 self.stdout.write(
