@@ -1,5 +1,5 @@
-"""decide()'s named SQL (viewers/access.py HELD_SQL, alone and inside the player page's CHANNEL_AND_HELD_SQL)
-returns exactly the rows the ORM's definition does.
+"""decide()'s SQL (viewers/player/sql.py HELD, alone and inside the player page's PAGE_READ) returns exactly the
+rows the ORM's definition does.
 
 The ORM definition here is the rule in the project's queryset terms (EntitlementQuerySet.held_by and the current
 rule): the channel's entitlements held by the user directly or through a group, each marked current at `now`.
@@ -14,7 +14,6 @@ from django.contrib.auth.models import Group
 from django.db.models import BooleanField, ExpressionWrapper
 
 from tests.conftest import HIDDEN_ARN, _user, playback_url_for
-from viewers import access
 from viewers.models import Channel, Entitlement, current_entitlement_q
 from viewers.player import pageread
 
@@ -30,7 +29,7 @@ def orm_rows(user, channel, now):
 
 
 def decision_rows(user, channel, now):
-    return access._decision_rows(user.pk, channel.pk, now)
+    return pageread.decision_rows(user.pk, channel.pk, now)
 
 
 def player_page_rows(user, channel, now):

@@ -4,22 +4,21 @@ A user may watch a private channel only if the user is active and holds an
 entitlement, directly or through a group, that is not revoked and whose window
 contains now. Public channels are open to everyone. Staff get nothing implicitly.
 A channel's country rules come first, for every viewer, when the caller gives a
-country (viewers/geo.py finds it); without one there is no country check.
+country (viewers/player/geo.py finds it); without one there is no country check.
 
 Its parts are query rules on EntitlementQuerySet (viewers/models/entitlements.py: current, held_by, holders),
-which the reconciler, the admin and the activity page use too; the resolution ladder is viewers/resolutions.py.
+which the reconciler, the admin and the activity page use too; the resolution ladder is viewers/resolutions.py. The
+rows decide() judges are read by the SQL in viewers/player/sql.py (the player page reads them with its channel).
 """
 
-import functools
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import connections, router
 from django.utils import timezone
 
 from viewers import resolutions
-from viewers.models import Entitlement, User
-from viewers.player import geo, rows
+from viewers.models import Entitlement
+from viewers.player import geo, pageread
 from viewers.reasons import Reason
 
 
@@ -68,77 +67,12 @@ def decide(
         return AccessDecision(False, Reason.INACTIVE, "Your account is not active.")
 
     if held is None:
-        held = _decision_rows(user.pk, channel.pk, now)
+        held = pageread.decision_rows(user.pk, channel.pk, now)
     current = [row for row in held if row["is_current"]]
     if current:
         best = resolutions.most_generous(row["max_resolution"] for row in current)
         return AccessDecision(True, Reason.ENTITLED, "You have access.", max_resolution=best or None)
     return _explain_denial(held, now)
-
-
-# decide()'s one query, written once as SQL: the entitlements a user holds on a channel, directly or through a
-# group (EntitlementQuerySet.held_by's UNION ALL, for the reason it gives), each marked current or not. Named SQL
-# rather than the ORM because building and compiling the equivalent queryset (a union with an annotation) cost
-# about 1 ms of CPU per player page, several times what the database takes to run it; its values are converted
-# by the ORM's own converters (viewers/models/rows.py). The player page reads the same rows inside its one
-# statement (viewers/pageread.py). tests/test_access_query.py checks that both return the same rows as the ORM's
-# definition, on SQLite and on PostgreSQL.
-HELD_SQL = """
-SELECT revoked_at, starts_at, ends_at, max_resolution,
-       (revoked_at IS NULL AND (starts_at IS NULL OR starts_at <= %s) AND (ends_at IS NULL OR ends_at > %s))
-           AS is_current
-FROM (
-    SELECT revoked_at, starts_at, ends_at, max_resolution
-    FROM {entitlement} WHERE channel_id = {channel_id} AND user_id = %s
-    UNION ALL
-    SELECT revoked_at, starts_at, ends_at, max_resolution
-    FROM {entitlement} WHERE channel_id = {channel_id}
-        AND group_id IN (SELECT group_id FROM {user_groups} WHERE user_id = %s)
-) AS held
-"""
-_HELD_COLUMNS = ("revoked_at", "starts_at", "ends_at", "max_resolution")
-
-
-@functools.cache
-def _held_fields() -> tuple:
-    return tuple(Entitlement._meta.get_field(name) for name in _HELD_COLUMNS)
-
-
-def held_sql(channel_id: str) -> str:
-    """HELD_SQL for the channel whose id is the SQL expression `channel_id` ("%s", or a subquery of the caller's)."""
-    return HELD_SQL.format(
-        entitlement=Entitlement._meta.db_table, user_groups=User.groups.through._meta.db_table, channel_id=channel_id
-    )
-
-
-def held_params(connection, now: datetime, channel, user_id: int | None) -> list:
-    """HELD_SQL's parameters, in its order; `channel` fills each of the `channel_id` expression's own."""
-    when = Entitlement._meta.get_field("starts_at").get_db_prep_value(now, connection)
-    return [when, when, channel, user_id, channel, user_id]
-
-
-def held_rows(connection, fetched) -> list[dict]:
-    """HELD_SQL's rows (its five columns, first in each fetched row) as decide() takes them in `held`."""
-    return [
-        {
-            **dict(zip(_HELD_COLUMNS, rows.convert(connection, _held_fields(), row[:4]), strict=True)),
-            "is_current": bool(row[4]),
-        }
-        for row in fetched
-        if row[4] is not None  # an outer join's empty holdings
-    ]
-
-
-@functools.cache
-def _decision_sql() -> str:
-    return held_sql(channel_id="%s")
-
-
-def _decision_rows(user_id: int, channel_id: int, now: datetime) -> list[dict]:
-    connection = connections[router.db_for_read(Entitlement)]
-    with rows.hot_cursor(connection) as cursor:
-        cursor.execute(_decision_sql(), held_params(connection, now, channel_id, user_id))
-        return held_rows(connection, cursor.fetchall())
 
 
 def entitlement_state(revoked_at, starts_at, ends_at, now: datetime) -> str:

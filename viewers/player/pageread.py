@@ -1,6 +1,6 @@
 """The player page's one read: the channel at a slug, the entitlements the viewer holds on it (the rows
 access.decide() judges) and whether the viewer got as many tokens on it in the last minute as the page rate limit
-allows, in one statement.
+allows, in one statement (sql.PAGE_READ).
 
 Why one statement: each round trip to the database or to Redis costs the app server far more CPU than the
 database spends answering it (the access decision's rows: ~0.1 ms of PostgreSQL's CPU, ~0.3 ms of the app's,
@@ -16,26 +16,10 @@ from datetime import datetime, timedelta
 
 from django.db import connections, router
 
-from viewers import access
-from viewers.models import Channel, TokenAudit
-from viewers.player import rows
+from viewers.models import Channel, Entitlement
+from viewers.player import rows, sql
 
 WINDOW = timedelta(seconds=60)
-
-# The page limit's column: the issue time of the `limit`-th newest token the viewer got on the channel (whatever
-# asked for it), or NULL while they have fewer. "The n-th newest" rather than a COUNT over the last minute, so
-# that the database walks the (user, channel, issued_at) index backwards and stops after n rows, however long
-# the viewer's history; a time range would be planned on the issued_at index, the newest rows being always past
-# the planner's statistics (measured: 2,900 rows read to count 6).
-PAGE_READ_SQL = """
-SELECT {channel_columns},
-       (SELECT {audit}.issued_at FROM {audit}
-        WHERE {audit}.user_id = %s AND {audit}.channel_id = {channel}.id
-        ORDER BY {audit}.issued_at DESC LIMIT 1 OFFSET %s) AS limit_reached_at,
-       holdings.*
-FROM {channel} LEFT JOIN ({held}) AS holdings ON 1 = 1
-WHERE {channel}.{slug} = %s
-"""
 
 
 @dataclass(frozen=True)
@@ -47,30 +31,20 @@ class PageRead:
     page_free_at: datetime | None
 
 
-@functools.cache
-def _sql() -> tuple[str, tuple]:
-    table, slug = Channel._meta.db_table, Channel._meta.get_field("slug").column
-    fields = (*Channel._meta.concrete_fields, TokenAudit._meta.get_field("issued_at"))
-    sql = PAGE_READ_SQL.format(
-        channel_columns=", ".join(f"{table}.{field.column}" for field in Channel._meta.concrete_fields),
-        audit=TokenAudit._meta.db_table,
-        channel=table,
-        slug=slug,
-        held=access.held_sql(channel_id=f"(SELECT id FROM {table} WHERE {slug} = %s)"),  # noqa: S608  model names
-    )
-    return sql, fields
-
-
 def read(slug: str, user, now: datetime, page_limit: int) -> PageRead:
     """What the player page at `slug` needs to know about `user` at `now`, with at most `page_limit` tokens per
     viewer and channel in any WINDOW (refreshes count too: a reload loop and a refresh loop mint the same)."""
-    sql, fields = _sql()
+    statement, fields = sql.page_read()
     alias = router.db_for_read(Channel)
     connection = connections[alias]
-    user_id = user.pk if user.is_authenticated else None
-    params = [user_id, max(page_limit - 1, 0), *access.held_params(connection, now, slug, user_id), slug]
+    params = {
+        "slug": slug,
+        "user_id": user.pk if user.is_authenticated else None,
+        "now": _when(connection, now),
+        "page_limit_offset": max(page_limit - 1, 0),
+    }
     with rows.hot_cursor(connection) as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(statement, params)
         fetched = cursor.fetchall()
     if not fetched:
         return PageRead(channel=None, held=[], page_free_at=None)
@@ -81,6 +55,36 @@ def read(slug: str, user, now: datetime, page_limit: int) -> PageRead:
     at_limit = limit_reached_at is not None and limit_reached_at > now - WINDOW
     return PageRead(
         channel=channel,
-        held=access.held_rows(connection, [row[count:] for row in fetched]),
+        held=_held_rows(connection, [row[count:] for row in fetched]),
         page_free_at=limit_reached_at + WINDOW if at_limit else None,
     )
+
+
+def decision_rows(user_id: int, channel_id: int, now: datetime) -> list[dict]:
+    """The rows access.decide() judges, for a caller that has not read the page (sql.decision)."""
+    connection = connections[router.db_for_read(Entitlement)]
+    params = {"channel_id": channel_id, "user_id": user_id, "now": _when(connection, now)}
+    with rows.hot_cursor(connection) as cursor:
+        cursor.execute(sql.decision(), params)
+        return _held_rows(connection, cursor.fetchall())
+
+
+def _when(connection, now: datetime):
+    return Entitlement._meta.get_field("starts_at").get_db_prep_value(now, connection)
+
+
+@functools.cache
+def _held_fields() -> tuple:
+    return tuple(Entitlement._meta.get_field(name) for name in sql.HELD_COLUMNS)
+
+
+def _held_rows(connection, fetched) -> list[dict]:
+    """sql.HELD's rows (its five columns, first in each fetched row) as decide() takes them in `held`."""
+    return [
+        {
+            **dict(zip(sql.HELD_COLUMNS, rows.convert(connection, _held_fields(), row[:4]), strict=True)),
+            "is_current": bool(row[4]),
+        }
+        for row in fetched
+        if row[4] is not None  # the outer join's row when the viewer holds nothing
+    ]

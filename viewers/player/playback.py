@@ -1,6 +1,5 @@
 """Issuing playback: the one place a token is minted for a viewer, audited, and counted against the device limit."""
 
-import functools
 import time
 import uuid
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ from viewers.access import AccessDecision
 from viewers.client_ip import client_ip
 from viewers.ivs import signing_keys, tokens
 from viewers.models import SessionEnd, TokenAudit, User
-from viewers.player import rows
+from viewers.player import rows, sql
 
 
 @dataclass(frozen=True)
@@ -90,32 +89,17 @@ class _Audit:
     expires_at: datetime
 
 
-@functools.cache
-def _audit_insert_sql(columns: tuple[str, ...]) -> tuple[str, tuple]:
-    fields = tuple(TokenAudit._meta.get_field(name) for name in columns)
-    # Names from the model's own metadata, values bound as parameters.
-    sql = "INSERT INTO {} ({}) VALUES ({}) RETURNING {}".format(  # noqa: S608
-        TokenAudit._meta.db_table,
-        ", ".join(field.column for field in fields),
-        ", ".join(["%s"] * len(fields)),
-        TokenAudit._meta.pk.column,
-    )
-    return sql, fields
-
-
 def _insert_audit(**values) -> _Audit:
-    """One INSERT … RETURNING id, each value prepared by its model field: the same row TokenAudit.objects.create()
-    writes (tests/test_views.py reads it back through the model) at half its CPU (~0.2 ms a player page, bench/)."""
-    sql, fields = _audit_insert_sql(tuple(values))
+    """One INSERT … RETURNING id (sql.audit_insert): the same row TokenAudit.objects.create() writes
+    (tests/test_views.py reads it back through the model) at half its CPU (~0.2 ms a player page, bench/)."""
+    statement, prepared_by = sql.audit_insert(tuple(values))
     connection = connections[router.db_for_write(TokenAudit)]
-    # Text and ids go as they are (each field's preparation would return them unchanged, at ~5 µs a field);
-    # dates, the UUID and the address get their backend's form.
-    params = [
-        value if value is None or type(value) in (str, int) else field.get_db_prep_save(value, connection)
-        for field, value in zip(fields, (values[field.name] for field in fields), strict=True)
-    ]
+    params = {
+        name: value if field is None or value is None else field.get_db_prep_save(value, connection)
+        for (name, value), field in zip(values.items(), prepared_by, strict=True)
+    }
     with rows.hot_cursor(connection) as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(statement, params)
         (pk,) = cursor.fetchone()
     return _Audit(pk=pk, expires_at=values["expires_at"])
 
