@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
+from django.utils.cache import patch_cache_control
 from django.utils.html import format_html
 
 from viewers import validators
@@ -217,7 +218,7 @@ def _generated(model_admin, request, private, key, import_into_ivs: bool):
         imported=list(key.regions.all()),
         missing_regions=key_regions.regions_missing(key),
     )
-    response["Cache-Control"] = "private, no-store"
+    patch_cache_control(response, private=True, no_store=True)
     return response
 
 

@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 
 from django.db.models import Count, Max, Q
 from django.db.models.functions import TruncHour
+from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 
 from viewers.models import Entitlement, TokenAudit
 from viewers.models.entitlements import current_entitlement_q, ended_entitlement_q, upcoming_entitlement_q
@@ -111,57 +111,58 @@ def nice_ceiling(value: int) -> int:
     return 10 * exponent  # pragma: no cover
 
 
-def chart_svg(buckets: list[Bucket]) -> SafeString:
-    """Bars for tokens per hour, a line for distinct viewers per hour, on one axis."""
+def chart(buckets: list[Bucket]) -> dict:
+    """The chart's geometry: bars for tokens per hour, a line for distinct viewers per hour, on one axis. Numbers
+    only; the template (admin/viewers/channel/activity_chart.svg) draws them, escaping the labels."""
     top = nice_ceiling(max([b.tokens for b in buckets] + [b.viewers for b in buckets] + [1]))
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / max(len(buckets), 1)
     base = TOP + plot_h
 
     def y(value):
-        return base - plot_h * value / top
+        return round(base - plot_h * value / top, 1)
 
-    # Numbers are formatted here; the only text (hour labels) goes through escape(). Presentation attributes,
-    # not <style>: the Content-Security-Policy allows no inline CSS.
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" '
-        f'height="{HEIGHT}" role="img" class="activity-chart" '
-        f'aria-label="Tokens issued and distinct viewers per hour, last {len(buckets)} hours" '
-        'font-family="sans-serif">',
-    ]
-    for i in range(5):
-        value = top * i / 4
-        parts.append(
-            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(value):.1f}" y2="{y(value):.1f}" '
-            'stroke="#e4e7ec" stroke-width="1"/>'
-            f'<text x="{LEFT - 6}" y="{y(value) + 4:.1f}" font-size="11" fill="#667085" '
-            f'text-anchor="end">{value:g}</text>'
-        )
-    for i, b in enumerate(buckets):
-        label = escape(b.start.strftime("%a %H:00"))
-        parts.append(
-            f'<rect x="{LEFT + i * slot + 1:.1f}" y="{y(b.tokens):.1f}" width="{max(slot - 2, 1):.1f}" '
-            f'height="{base - y(b.tokens):.1f}" fill="#79aec8"><title>{label}: {b.tokens} token(s), '
-            f"{b.viewers} viewer(s)</title></rect>"
-        )
-    points = " ".join(f"{LEFT + (i + 0.5) * slot:.1f},{y(b.viewers):.1f}" for i, b in enumerate(buckets))
-    parts.append(f'<polyline points="{points}" fill="none" stroke="#e04f1a" stroke-width="2"/>')
-    for i, b in enumerate(buckets):
-        if b.start.hour % 6 == 0:
-            text = escape(b.start.strftime("%a %d" if b.start.hour == 0 else "%H:00"))
-            parts.append(
-                f'<text x="{LEFT + (i + 0.5) * slot:.1f}" y="{base + 16}" font-size="11" fill="#667085" '
-                f'text-anchor="middle">{text}</text>'
-            )
-    legend_y = HEIGHT - 8
-    parts.append(
-        f'<rect x="{LEFT}" y="{legend_y - 10}" width="12" height="12" fill="#79aec8"/>'
-        f'<text x="{LEFT + 18}" y="{legend_y}" font-size="12" fill="#344054">tokens issued</text>'
-        f'<line x1="{LEFT + 130}" x2="{LEFT + 150}" y1="{legend_y - 4}" y2="{legend_y - 4}" '
-        'fill="none" stroke="#e04f1a" stroke-width="2"/>'
-        f'<text x="{LEFT + 156}" y="{legend_y}" font-size="12" fill="#344054">distinct viewers</text></svg>'
-    )
-    return mark_safe("".join(parts))  # noqa: S308  every interpolated text is escaped above
+    def middle(i):
+        return round(LEFT + (i + 0.5) * slot, 1)
+
+    return {
+        "width": WIDTH,
+        "height": HEIGHT,
+        "left": LEFT,
+        "right": WIDTH - RIGHT,
+        "hours": len(buckets),
+        "label_x": LEFT - 6,
+        "grid": [
+            {"y": y(top * i / 4), "label_y": round(y(top * i / 4) + 4, 1), "label": f"{top * i / 4:g}"}
+            for i in range(5)
+        ],
+        "bars": [
+            {
+                "x": round(LEFT + i * slot + 1, 1),
+                "y": y(b.tokens),
+                "width": round(max(slot - 2, 1), 1),
+                "height": round(base - y(b.tokens), 1),
+                "bucket": b,
+            }
+            for i, b in enumerate(buckets)
+        ],
+        "line": " ".join(f"{middle(i)},{y(b.viewers)}" for i, b in enumerate(buckets)),
+        "ticks": [
+            {"x": middle(i), "y": base + 16, "midnight": b.start.hour == 0, "start": b.start}
+            for i, b in enumerate(buckets)
+            if b.start.hour % 6 == 0
+        ],
+        "legend": {
+            "y": HEIGHT - 8,
+            "swatch_y": HEIGHT - 18,
+            "line_y": HEIGHT - 12,
+            "x": [LEFT + d for d in (18, 130, 150, 156)],
+        },
+    }
+
+
+def chart_svg(buckets: list[Bucket]) -> SafeString:
+    return render_to_string("admin/viewers/channel/activity_chart.svg", {"chart": chart(buckets)})
 
 
 def channel_activity(channel, now: datetime | None = None) -> dict:

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from django.http import StreamingHttpResponse
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 
 from viewers.access import entitlement_state
 
@@ -41,7 +42,7 @@ def csv_response(filename: str, header, rows) -> StreamingHttpResponse:
     """A streamed CSV download (csv_lines)."""
     response = StreamingHttpResponse(csv_lines(header, rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "private, no-store"
+    patch_cache_control(response, private=True, no_store=True)
     return response
 
 

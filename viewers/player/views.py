@@ -8,6 +8,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
+from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST, require_safe
 
 from viewers import access, ratelimit
@@ -27,16 +28,8 @@ def home(request):
     return render(request, "viewers/home.html", {"channels": channels})
 
 
-def no_store(view):
-    """Player pages carry bearer tokens: no shared cache and no browser cache may keep them."""
-
-    @functools.wraps(view)
-    def wrapped(request, *args, **kwargs):
-        response = view(request, *args, **kwargs)
-        response["Cache-Control"] = "private, no-store"
-        return response
-
-    return wrapped
+# Player pages carry bearer tokens: no shared cache and no browser cache may keep them.
+no_store = cache_control(private=True, no_store=True)
 
 
 @no_store
