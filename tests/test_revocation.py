@@ -278,8 +278,18 @@ class TestNothingIsLost:
     def test_the_sync_command_has_a_dry_run(self, alice, private_channel, capsys):
         revocation_row(channel=private_channel, viewer_id=alice.viewer_id, max_version=7, reason="revoked")
         call_command("ivs_sync_revocations", "--dry-run")
-        assert "1 pending." in capsys.readouterr().out
+        out = capsys.readouterr().out
+        assert f"{private_channel.arn} viewer {alice.viewer_id} through 7" in out
+        assert "1 pending." in out
         assert Revocation.objects.get().status == "pending"
+
+    def test_the_dry_run_lists_a_deleted_channels_revocation_by_its_arn(self, alice, private_channel, capsys):
+        """A revocation outlives its channel (the FK is set null; the row keeps the ARN it is addressed to)."""
+        revocation_row(channel=private_channel, viewer_id=alice.viewer_id, max_version=7, reason="revoked")
+        arn = private_channel.arn
+        private_channel.delete()
+        call_command("ivs_sync_revocations", "--dry-run")
+        assert f"{arn} viewer {alice.viewer_id} through 7" in capsys.readouterr().out
 
 
 class TestDeviceLimit:

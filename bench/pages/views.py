@@ -28,31 +28,27 @@ def baseline(request):
 @login_required
 @require_safe
 def fetched(request, slug):
-    channel, decision, refusal = _allowed(request, slug)
-    if refusal:
-        return refusal
-    return render(request, "viewers/player.html", player_page_config(request, channel, decision, issued=None))
+    return _player_page(request, slug, "viewers/player.html", embed_token=False)
 
 
 @no_store
 @login_required
 @require_safe
 def before(request, slug):
-    channel, decision, refusal = _allowed(request, slug)
-    if refusal:
-        return refusal
-    issued = playback.issue(user=request.user, channel=channel, decision=decision, request=request)
-    return render(request, "bench/player_before.html", player_page_config(request, channel, decision, issued))
+    return _player_page(request, slug, "bench/player_before.html", embed_token=True)
 
 
-def _allowed(request, slug):
-    """The player page's own read and decision (viewers/views.py), so the bench pages differ from it only where
-    they mean to: no embedded token, or the old template."""
+def _player_page(request, slug, template, *, embed_token):
+    """The player page's own read and decision (viewers/player/views.py), so the bench pages differ from it only
+    where they mean to: no embedded token, or the old template."""
     now = timezone.now()
     page = pageread.read(slug, request.user, now, page_limit=settings.IVS_PLAYER_PAGES_PER_MINUTE)
     if page.channel is None:
         raise Http404("No such channel.")
     decision = access.decide(request.user, page.channel, now, held=page.held)
     if not decision.allowed:
-        return page.channel, decision, denied(request, page.channel, decision)
-    return page.channel, decision, None
+        return denied(request, page.channel, decision)
+    issued = None
+    if embed_token:
+        issued = playback.issue(user=request.user, channel=page.channel, decision=decision, request=request)
+    return render(request, template, player_page_config(request, page.channel, decision, issued))

@@ -5,11 +5,10 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import Count, Min, Q
-from django.urls import path
 from django.utils import timezone
 
 from viewers import reconcile, revocation
-from viewers.admin.base import BoundedDateChangeList, ReadOnlyAdmin, admin_view, export_csv
+from viewers.admin.base import BoundedDateChangeList, ReadOnlyAdmin, export_path
 from viewers.models import Revocation, RevocationStatus, TokenAudit
 from viewers.operators import exports
 
@@ -54,15 +53,8 @@ class TokenAuditAdmin(ReadOnlyAdmin):
         return audit.channel_name or str(audit.channel)
 
     def get_urls(self):
-        export = admin_view(
-            self,
-            export_csv,
-            permission="view",
-            filename="token-audit",
-            header=exports.AUDIT_HEADER,
-            rows_of=exports.audit_rows,
-        )
-        return [path("export.csv", export, name="viewers_tokenaudit_export"), *super().get_urls()]
+        export = export_path(self, filename="token-audit", header=exports.AUDIT_HEADER, rows_of=exports.audit_rows)
+        return [export, *super().get_urls()]
 
 
 def _backlog() -> dict:

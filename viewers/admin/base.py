@@ -9,7 +9,7 @@ from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 
 from viewers.operators import exports
@@ -78,6 +78,13 @@ def render(model_admin, request, template, title, **context):
 def changelist_url(model_admin, query=""):
     opts = model_admin.model._meta
     return reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist") + query
+
+
+def export_path(model_admin, *, filename, header, rows_of):
+    """The list's "export.csv" URL (admin:<app>_<model>_export), for staff who may view the list."""
+    opts = model_admin.model._meta
+    view = admin_view(model_admin, export_csv, permission="view", filename=filename, header=header, rows_of=rows_of)
+    return path("export.csv", view, name=f"{opts.app_label}_{opts.model_name}_export")
 
 
 def export_csv(model_admin, request, *, filename, header, rows_of):

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from viewers import access, services, validators
-from viewers.admin.base import BoundedDateChangeList, OpsMedia, admin_view, changelist_url, export_csv, render
+from viewers.admin.base import BoundedDateChangeList, OpsMedia, admin_view, changelist_url, export_path, render
 from viewers.admin.imports import import_preview, import_upload, with_upload_cap
 from viewers.models import Channel, Entitlement, Resolution
 from viewers.operators import exports
@@ -185,14 +185,6 @@ class EntitlementAdmin(admin.ModelAdmin):
         return bulk_action(self, request, queryset, "extend")
 
     def get_urls(self):
-        export = admin_view(
-            self,
-            export_csv,
-            permission="view",
-            filename="entitlements",
-            header=exports.ENTITLEMENT_HEADER,
-            rows_of=exports.entitlement_rows,
-        )
         return [
             path(
                 "import/",
@@ -207,6 +199,8 @@ class EntitlementAdmin(admin.ModelAdmin):
             path(
                 "group-grant/", admin_view(self, group_grant, permission="add"), name="viewers_entitlement_group_grant"
             ),
-            path("export.csv", export, name="viewers_entitlement_export"),
+            export_path(
+                self, filename="entitlements", header=exports.ENTITLEMENT_HEADER, rows_of=exports.entitlement_rows
+            ),
             *super().get_urls(),
         ]

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django_countries.fields import CountryField
 
 from viewers import resolutions, validators
+from viewers.models.fields import arn_field
 
 # The model's choices are the ladder's values and labels (viewers/resolutions.py), in its order.
 Resolution = models.TextChoices(
@@ -58,13 +59,7 @@ class ChannelQuerySet(models.QuerySet):
 class Channel(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)
-    arn = models.CharField(
-        "IVS channel ARN",
-        max_length=128,
-        unique=True,
-        validators=[validators.validate_channel_arn],
-        help_text="arn:aws:ivs:&lt;region&gt;:&lt;account&gt;:channel/&lt;id&gt;",
-    )
+    arn = arn_field("channel")
     playback_url = models.URLField(
         max_length=500,
         validators=[validators.validate_playback_url_shape],

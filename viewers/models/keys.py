@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from viewers import validators
 from viewers.ivs.tokens import PlaybackKeyError, fingerprint, load_public_key
+from viewers.models.fields import arn_field
 
 
 class PlaybackKey(models.Model):
@@ -65,13 +66,7 @@ class PlaybackKeyRegion(models.Model):
 
     key = models.ForeignKey(PlaybackKey, on_delete=models.CASCADE, related_name="regions")
     region = models.CharField(max_length=32, editable=False)
-    arn = models.CharField(
-        "IVS key-pair ARN",
-        max_length=128,
-        unique=True,
-        validators=[validators.validate_key_pair_arn],
-        help_text="From ImportPlaybackKeyPair: arn:aws:ivs:&lt;region&gt;:&lt;account&gt;:playback-key/&lt;id&gt;",
-    )
+    arn = arn_field("playback-key")
     fingerprint = models.CharField(
         "IVS fingerprint", max_length=64, blank=True, editable=False, help_text="As ImportPlaybackKeyPair returned it."
     )

@@ -1,4 +1,7 @@
-"""Grant channels in bulk from a CSV file: email, channel, starts_at, ends_at, max_resolution, note."""
+"""Import entitlements from a CSV file with the columns email, channel (slug), starts_at, ends_at, max_resolution,
+note. Checks every row first and writes nothing unless all rows are good; rows that are already granted are
+skipped, so running the same file twice changes nothing.
+"""
 
 import os
 import time
@@ -15,11 +18,7 @@ SHOW_ERRORS = 50
 
 
 class Command(BaseCommand):
-    help = (
-        "Import entitlements from a CSV file with the columns email, channel (slug), starts_at, ends_at, "
-        "max_resolution, note. Checks every row first and writes nothing unless all rows are good; rows that "
-        "are already granted are skipped, so running the same file twice changes nothing."
-    )
+    help = __doc__
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="The CSV file (UTF-8).")

@@ -1,4 +1,7 @@
-"""Make a new playback key pair: the private half to a 0600 file, the public half to import into IVS."""
+"""Generate an ECDSA P-384 playback key pair. Writes the private key to PATH (mode 0600, never overwritten) and the
+public key to PATH.pub.pem, and prints the commands that import the public key into IVS, one per region the site
+works in.
+"""
 
 import re
 import shlex
@@ -14,11 +17,7 @@ from viewers.models import PlaybackKey
 
 
 class Command(BaseCommand):
-    help = (
-        "Generate an ECDSA P-384 playback key pair. Writes the private key to PATH (mode 0600, never overwritten) "
-        "and the public key to PATH.pub.pem, and prints the commands that import the public key into IVS, one per "
-        "region the site works in."
-    )
+    help = __doc__
     # The playback-key checks fail until a key exists; making that key must not be blocked by them.
     requires_system_checks = []
 

@@ -1,4 +1,9 @@
-"""Rotate the playback key: generate (and import) a new pair, switch signing to it, delete the old one."""
+"""Playback key rotation in three steps. `generate PATH`: new key pair, private half to PATH (0600), public half
+registered and imported into IVS, in every region with channels, when AWS is configured. Deploy it
+(IVS_PLAYBACK_PRIVATE_KEY_FILE) and restart, then `activate`: record the configured key as the signing key.
+`delete NAME`: remove an old key from IVS (every region) and the site, allowed one token TTL after it stopped
+signing. `status` lists the keys.
+"""
 
 import shlex
 
@@ -9,13 +14,7 @@ from viewers.models import PlaybackKey
 
 
 class Command(BaseCommand):
-    help = (
-        "Playback key rotation in three steps. `generate PATH`: new key pair, private half to PATH (0600), public "
-        "half registered and imported into IVS, in every region with channels, when AWS is configured. Deploy it "
-        "(IVS_PLAYBACK_PRIVATE_KEY_FILE) and restart, then `activate`: record the configured key as the signing key. "
-        "`delete NAME`: remove an old key from IVS (every region) and the site, allowed one token TTL after it "
-        "stopped signing. `status` lists the keys."
-    )
+    help = __doc__
     requires_system_checks = []  # rotating is how one fixes what the key checks complain about
 
     def add_arguments(self, parser):

@@ -1,4 +1,7 @@
-"""List the account's IVS channels and create or update the local ones to match."""
+"""Create or update local channels from the IVS channels in every configured region (IVS_REGIONS, or the regions of
+the site's channels and IVS_AWS_REGION): name, ARN, playback URL and authorization (as private). Entitlements are never
+touched; new channels arrive unlisted.
+"""
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -6,11 +9,7 @@ from viewers.ivs import channel_sync, key_regions
 
 
 class Command(BaseCommand):
-    help = (
-        "Create or update local channels from the IVS channels in every configured region (IVS_REGIONS, or the "
-        "regions of the site's channels and IVS_AWS_REGION): name, ARN, playback URL, "
-        "authorized as private). Entitlements are never touched; new channels arrive unlisted."
-    )
+    help = __doc__
 
     def add_arguments(self, parser):
         parser.add_argument("--dry-run", action="store_true", help="Report what would change; write nothing.")

@@ -1,3 +1,8 @@
+"""Deliver pending viewer-session revocations to IVS (StartViewerSessionRevocation, batched), retrying throttled and
+failed calls with backoff. Safe to run from cron: a revocation is idempotent at IVS, and rows are only marked done
+once IVS accepted them.
+"""
+
 from django.core.management.base import BaseCommand
 
 from viewers import revocation
@@ -5,11 +10,7 @@ from viewers.models import Revocation, RevocationStatus
 
 
 class Command(BaseCommand):
-    help = (
-        "Deliver pending viewer-session revocations to IVS (StartViewerSessionRevocation, batched), retrying "
-        "throttled and failed calls with backoff. Safe to run from cron: a revocation is idempotent at IVS, "
-        "and rows are only marked done once IVS accepted them."
-    )
+    help = __doc__
 
     def add_arguments(self, parser):
         parser.add_argument("--dry-run", action="store_true", help="List what is due without calling IVS.")
@@ -18,9 +19,9 @@ class Command(BaseCommand):
     def handle(self, *args, dry_run, limit, **options):
         pending = Revocation.objects.pending()
         if dry_run:
-            for item in pending.select_related("channel").order_by("pk")[:limit]:
+            for item in pending.order_by("pk")[:limit]:
                 self.stdout.write(
-                    f"{item.pk}: {item.channel.arn} viewer {item.viewer_id} through {item.max_version} "
+                    f"{item.pk}: {item.channel_arn} viewer {item.viewer_id} through {item.max_version} "
                     f"(attempts {item.attempts}, next {item.next_attempt_at:%Y-%m-%d %H:%M:%S})"
                 )
             self.stdout.write(f"{pending.count()} pending.")

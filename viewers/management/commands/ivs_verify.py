@@ -1,3 +1,9 @@
+"""Check a playback token (or a playback URL carrying ?token=) the way IVS does: prints its claims, which region's
+keys it checked (IVS accepts only keys imported in the channel's region), which key verified it, and the verdict
+with its reason. Revocations and spent single-use ids are IVS's state, which IVS's API cannot read: they are not
+checked (and nothing is spent).
+"""
+
 import json
 import time
 from urllib.parse import parse_qs, urlsplit
@@ -10,12 +16,7 @@ from viewers.models import Channel, PlaybackKey, PlaybackKeyRegion
 
 
 class Command(BaseCommand):
-    help = (
-        "Check a playback token (or a playback URL carrying ?token=) the way IVS does: prints its claims, "
-        "which region's keys it checked (IVS accepts only keys imported in the channel's region), which key "
-        "verified it, and the verdict with its reason. Revocations and spent single-use ids are IVS's state, "
-        "which IVS's API cannot read: they are not checked (and nothing is spent)."
-    )
+    help = __doc__
     # It verifies with the registered public keys only, as IVS does, so it must run where the private key is
     # not configured (a support machine, a shell without the secret); the key checks would refuse there.
     requires_system_checks = []
