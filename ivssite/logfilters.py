@@ -48,3 +48,31 @@ class RedactingFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         return redact(super().format(record))
+
+
+def logging_config(level: str) -> dict:
+    """The site's LOGGING: one console handler, every line redacted, at `level` (LOG_LEVEL)."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            # Redacts tokens, keys and session ids from the whole line, tracebacks included.
+            "plain": {
+                "()": "ivssite.logfilters.RedactingFormatter",
+                "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            }
+        },
+        # Request lines and 404 warnings quote URLs, which may carry ?token=: redact before any handler.
+        "filters": {"redact_tokens": {"()": "ivssite.logfilters.RedactTokens"}},
+        "handlers": {
+            "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_tokens"]},
+        },
+        "root": {"handlers": ["console"], "level": level},
+        "loggers": {
+            # Named so that these handlers replace those Django's DEFAULT_LOGGING gives them: with DEBUG on, its own
+            # console handler on "django" wrote every django.* line a second time, unredacted (and "django.server" has
+            # one more). Records then reach the root's handler alone, once, redacted.
+            "django": {"handlers": [], "level": "INFO", "propagate": True},
+            "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        },
+    }

@@ -10,6 +10,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from ivssite import csp as site_csp
+from ivssite import databases, logfilters
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -19,13 +20,20 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
 
+
+def _secret(name: str) -> str:
+    """X, or the contents of the file X_FILE names (Docker secrets)."""
+    value = env.str(name, default="")
+    if not value and env.str(f"{name}_FILE", default=""):
+        try:
+            value = Path(env.str(f"{name}_FILE")).read_text().strip()
+        except OSError as exc:
+            raise ImproperlyConfigured(f"{name}_FILE cannot be read: {exc.strerror}") from None
+    return value
+
+
 # SECRET_KEY or SECRET_KEY_FILE (Docker secrets). Only DEBUG gets a throwaway default.
-SECRET_KEY = env.str("SECRET_KEY", default="")
-if not SECRET_KEY and env.str("SECRET_KEY_FILE", default=""):
-    try:
-        SECRET_KEY = Path(env.str("SECRET_KEY_FILE")).read_text().strip()
-    except OSError as exc:
-        raise ImproperlyConfigured(f"SECRET_KEY_FILE cannot be read: {exc.strerror}") from None
+SECRET_KEY = _secret("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("Set SECRET_KEY (or SECRET_KEY_FILE); DEBUG is off.")
@@ -96,27 +104,14 @@ TEMPLATES = [
 
 WSGI_APPLICATION = "ivssite.wsgi.application"
 
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-# Persistent connections (seconds; 0 = one per request) with a liveness check before each reuse, so a
-# restarted PostgreSQL costs one failed check, not failed requests.
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0 if DEBUG else 60))
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # The site and the task worker write to the same file: WAL lets readers go on while one writes, and
-    # IMMEDIATE transactions take the write lock up front instead of failing with "database is locked"
-    # when two of them try to upgrade a read lock at once.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
+DATABASES = {
+    "default": databases.tuned(
+        env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+        conn_max_age=env.int("CONN_MAX_AGE", default=0 if DEBUG else 60),
+        connect_timeout=env.int("DB_CONNECT_TIMEOUT", default=3),
+        prepared_statements=env.bool("DB_PREPARED_STATEMENTS", default=True),
     )
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # An unreachable database host must fail a request in seconds, not hang a worker until it is killed.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", env.int("DB_CONNECT_TIMEOUT", 3))
-    # The player page's three statements are prepared once per connection (viewers/models/rows.py): PostgreSQL
-    # then skips parsing and planning them, ~0.3 ms of its CPU per page. Everything else Django sends keeps
-    # client-side binding, which never prepares. Off for a pooler in transaction mode without prepared-statement
-    # support (PgBouncer before 1.21, or max_prepared_statements = 0).
-    if env.bool("DB_PREPARED_STATEMENTS", default=True):
-        DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 0)
+}
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
@@ -262,7 +257,8 @@ AWS_ENDPOINT_URL_IVS = env.str("AWS_ENDPOINT_URL_IVS", default="")
 AWS_CONNECT_TIMEOUT_SECONDS = env.float("AWS_CONNECT_TIMEOUT_SECONDS", default=3)
 AWS_READ_TIMEOUT_SECONDS = env.float("AWS_READ_TIMEOUT_SECONDS", default=5)
 
-# --- Background work (viewers/tasks.py): django-tasks with its database backend, run by `manage.py ivs_worker`.
+# --- Background work (viewers/reconcile.py, viewers/revocation.py): django-tasks with its database backend, run by
+# `manage.py ivs_worker`.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # How often the worker compares open playback sessions with the access rule and revokes the ones it no longer
 # allows. Withdrawn access stops playback within this period plus delivery, whatever path withdrew it.
@@ -278,45 +274,11 @@ IVS_COUNTRY_HEADER = env.str("IVS_COUNTRY_HEADER", default="")
 # own copy, never downloaded by the site. Used when the header is not configured or not present.
 IVS_COUNTRY_DATABASE = env.str("IVS_COUNTRY_DATABASE", default="")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        # Redacts tokens, keys and session ids from the whole line, tracebacks included.
-        "plain": {
-            "()": "ivssite.logfilters.RedactingFormatter",
-            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
-        }
-    },
-    # Request lines and 404 warnings quote URLs, which may carry ?token=: redact before any handler.
-    "filters": {"redact_tokens": {"()": "ivssite.logfilters.RedactTokens"}},
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_tokens"]},
-    },
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {
-        # Named so that these handlers replace those Django's DEFAULT_LOGGING gives them: with DEBUG on, its own
-        # console handler on "django" wrote every django.* line a second time, unredacted (and "django.server" has
-        # one more). Records then reach the root's handler alone, once, redacted.
-        "django": {"handlers": [], "level": "INFO", "propagate": True},
-        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
-    },
-}
+LOGGING = logfilters.logging_config(level=env.str("LOG_LEVEL", default="INFO"))
 
 
 # Behind a load balancer that appends X-Forwarded-For, record the client's address from it.
 TRUST_X_FORWARDED_FOR = env.bool("TRUST_X_FORWARDED_FOR", default=False)
-
-
-def _secret(name: str) -> str:
-    """X, or the contents of the file X_FILE names (Docker secrets)."""
-    value = env.str(name, default="")
-    if not value and env.str(f"{name}_FILE", default=""):
-        try:
-            value = Path(env.str(f"{name}_FILE")).read_text().strip()
-        except OSError as exc:
-            raise ImproperlyConfigured(f"{name}_FILE cannot be read: {exc.strerror}") from None
-    return value
 
 
 # --- Email (invitations and "you now have access" messages). DEBUG prints them on the console; outside DEBUG
