@@ -246,7 +246,7 @@ def _scale(r: dict, cfg) -> tuple[list, list]:
         "holding 80% of users) against the nearly empty one, both PostgreSQL + Redis, one app server each, wrk with "
         f"{cfg.scale_connections} connections (below saturation, so latency is service time, not queueing), "
         f"{cfg.pairs} interleaved pairs; p50 ratio is the median of the pairs' ratios. Seeding: {seeding}. Queries "
-        "per player page: a constant, checked by `tests/test_query_counts.py`."
+        "per player page: a constant, checked by `tests/viewers/player/test_query_counts.py`."
     ]
 
 

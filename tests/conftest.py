@@ -9,19 +9,27 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group
+from django.test import Client
 from django.utils import timezone
 
+from sales.models import TicketType
+from tests.factories import (
+    FINALS_ARN,
+    HIDDEN_ARN,
+    PRIVATE_ARN,
+    PUBLIC_ARN,
+    make_user,
+    playback_url_for,
+    revocation_row,
+    run_worker,
+)
+from tests.sales.stripe_events import PAYMENT_LINK, SECRET, checkout_session, deliver, event
+from viewers import reconcile
 from viewers.ivs import signing_keys, tokens
-from viewers.models import Channel, Entitlement, PlaybackKey, User
+from viewers.models import Channel, Entitlement, EntitlementImport, PlaybackKey, User
+from viewers.operators import csv_import
 
-PRIVATE_ARN = "arn:aws:ivs:us-west-2:123456789012:channel/MainEvent01"
-PUBLIC_ARN = "arn:aws:ivs:us-west-2:123456789012:channel/OpenLobby01"
-HIDDEN_ARN = "arn:aws:ivs:us-west-2:123456789012:channel/Backstage01"
-
-
-def playback_url_for(arn: str, base="https://a1b2c3d4e5f6.us-west-2.playback.live-video.net") -> str:
-    region, account, channel_id = arn.split(":")[3], arn.split(":")[4], arn.rsplit("/", 1)[1]
-    return f"{base}/api/video/v1/{region}.{account}.channel.{channel_id}.m3u8"
+CSV_HEADER = "email,channel,starts_at,ends_at,max_resolution,note\n"
 
 
 @pytest.fixture
@@ -45,10 +53,6 @@ def hidden_channel(db):
     )
 
 
-def _user(username, **extra):
-    return User.objects.create_user(username, f"{username}@example.com", "password", **extra)
-
-
 @pytest.fixture
 def now():
     return timezone.now()
@@ -56,7 +60,7 @@ def now():
 
 @pytest.fixture
 def alice(private_channel):
-    user = _user("alice")
+    user = make_user("alice")
     Entitlement.objects.create(user=user, channel=private_channel)
     return user
 
@@ -70,19 +74,19 @@ def subscribers(private_channel):
 
 @pytest.fixture
 def bob(subscribers):
-    user = _user("bob")
+    user = make_user("bob")
     user.groups.add(subscribers)
     return user
 
 
 @pytest.fixture
 def carol(db):
-    return _user("carol")
+    return make_user("carol")
 
 
 @pytest.fixture
 def dave(private_channel, now):
-    user = _user("dave")
+    user = make_user("dave")
     Entitlement.objects.create(
         user=user, channel=private_channel, starts_at=now - timedelta(days=30), ends_at=now - timedelta(days=1)
     )
@@ -91,32 +95,32 @@ def dave(private_channel, now):
 
 @pytest.fixture
 def erin(private_channel, now):
-    user = _user("erin")
+    user = make_user("erin")
     Entitlement.objects.create(user=user, channel=private_channel, starts_at=now + timedelta(days=2))
     return user
 
 
 @pytest.fixture
 def frank(private_channel, now):
-    user = _user("frank")
+    user = make_user("frank")
     Entitlement.objects.create(user=user, channel=private_channel, revoked_at=now - timedelta(hours=1))
     return user
 
 
 @pytest.fixture
 def ivan(private_channel):
-    user = _user("ivan", is_active=False)
+    user = make_user("ivan", is_active=False)
     Entitlement.objects.create(user=user, channel=private_channel)
     return user
 
 
 @pytest.fixture
 def sam(db):
-    return _user("sam", is_staff=True)
+    return make_user("sam", is_staff=True)
 
 
 @pytest.fixture
-def admin_user(db):
+def adminmake_user(db):
     return User.objects.create_superuser("admin", "admin@example.com", "password")
 
 
@@ -161,31 +165,12 @@ def _fresh_cache():
     yield
 
 
-def run_worker(max_tasks=100) -> int:
-    """Run the task rows that are due, in order, as `manage.py ivs_worker` would, but in this thread and
-    raising what a task raises. Returns how many ran."""
-    from django_tasks_db.models import DBTaskResult
-
-    ran = 0
-    while ran < max_tasks:
-        due = DBTaskResult.objects.ready().order_by("run_after", "enqueued_at").first()
-        if due is None:
-            return ran
-        due.claim("tests")
-        result = due.task_result
-        due.set_successful(due.task.call(*result.args, **result.kwargs))
-        ran += 1
-    raise AssertionError(f"the worker still had tasks after {max_tasks}: a task keeps re-queueing itself")
-
-
 @pytest.fixture
 def worker():
     return run_worker
 
 
 # --- Country rules and several regions (tests/test_geo*.py, tests/test_keyregions*.py) ---------------------
-
-FINALS_ARN = "arn:aws:ivs:eu-west-1:123456789012:channel/Finals01"
 
 
 @pytest.fixture
@@ -233,28 +218,27 @@ def finals(db):
     )
 
 
-def run_at_once(count, action, timeout=60) -> list:
-    """Run `action` in `count` threads released together (real concurrency, each with its own database
-    connection). Returns the exceptions they raised."""
-    import threading
-
-    from django.db import connection as thread_connection
-
-    barrier = threading.Barrier(count)
-    errors = []
-
-    def run():
-        try:
-            barrier.wait()
-            action()
-        except Exception as exc:  # returned to the test
-            errors.append(exc)
-        finally:
-            thread_connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=timeout)
-    return errors
+@pytest.fixture
+def world(settings, alice, bob, carol, private_channel, public_channel, registered_key, admin_user):
+    """One of everything the site shows and the admin manages, for the page-text test and the admin walk:
+    channels, people, a token audit, an import, an invitation, keys, a revocation, a task, a ticket type with a
+    payment and its Stripe event."""
+    settings.STRIPE_WEBHOOK_SECRET = SECRET
+    settings.SITE_URL = "https://watch.example.com"
+    viewer = Client()
+    viewer.force_login(alice)
+    assert viewer.get("/channels/main-event/").status_code == 200  # a token audit row
+    csv_import.import_entitlements(CSV_HEADER + "new@example.com,main-event,,,,\n", create_users=True)  # an invitation
+    EntitlementImport.objects.create(
+        filename="staged.csv", content=CSV_HEADER + "later@example.com,main-event,,,,\n", create_users=True
+    )
+    old = PlaybackKey(name="old-key", public_key_pem=tokens.public_key_pem(tokens.generate_private_key()))
+    old.full_clean()
+    old.save()
+    PlaybackKey.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=2))
+    revocation_row(channel=private_channel, viewer_id=alice.viewer_id, max_version=1, reason="revoked", status="failed")
+    reconcile.reconcile_soon()  # a task row
+    ticket = TicketType.objects.create(name="Main Event ticket", payment_link_id=PAYMENT_LINK)
+    ticket.channels.add(private_channel)
+    assert deliver(Client(), event("checkout.session.completed", checkout_session())).status_code == 200
+    return {"alice": alice, "carol": carol, "admin": admin_user, "channel": private_channel, "old_key": old}

@@ -27,7 +27,7 @@ ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 SECURE_COOKIES = SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
 SECURE_HSTS_SECONDS = 0
-SECURE_SSL_REDIRECT = False  # the test client speaks plain http; production redirects (tests/test_security.py)
+SECURE_SSL_REDIRECT = False  # the test client speaks plain http; production redirects (tests/ivssite/test_security.py)
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file rather than memory, so that the browser tests' task worker runs in a thread with a connection of its

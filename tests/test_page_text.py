@@ -4,7 +4,6 @@ visible text (what a browser shows, not scripts, styles, templates or attribute 
 syntax. The admin's model pages and actions are taken from the admin site itself, so new ones are covered too."""
 
 import json
-from datetime import timedelta
 from html.parser import HTMLParser
 
 import boto3
@@ -15,20 +14,14 @@ from django.contrib.auth.models import Group
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied
 from django.test import Client, RequestFactory
-from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.views import defaults
 from moto import mock_aws
 
 from ivssite import errors
-from sales.models import TicketType
-from tests.stripe_helpers import PAYMENT_LINK, SECRET, checkout_session, deliver, event
-from viewers import reconcile
 from viewers.admin.keys import KEY_STEPS
-from viewers.ivs import tokens
-from viewers.models import EntitlementImport, PlaybackKey, Revocation, User
-from viewers.operators import csv_import
+from viewers.models import EntitlementImport, User
 
 TEMPLATE_SYNTAX = ("{#", "#}", "{%", "%}", "{{", "}}")
 HEADER = "email,channel,starts_at,ends_at,max_resolution,note\n"
@@ -84,33 +77,6 @@ def template_syntax_in(html: str) -> list[str]:
         if at >= 0:
             found.append(f"{mark!r} in …{text[max(0, at - 60) : at + 60]!r}…")
     return found
-
-
-@pytest.fixture
-def world(settings, alice, bob, carol, private_channel, public_channel, registered_key, admin_user):
-    """One of everything the site shows: channels, people, a token audit, an import, an invitation, keys, a
-    revocation, a task, a ticket type with a payment and its Stripe event."""
-    settings.STRIPE_WEBHOOK_SECRET = SECRET
-    settings.SITE_URL = "https://watch.example.com"
-    viewer = Client()
-    viewer.force_login(alice)
-    assert viewer.get("/channels/main-event/").status_code == 200  # a token audit row
-    csv_import.import_entitlements(HEADER + "new@example.com,main-event,,,,\n", create_users=True)  # an invitation
-    EntitlementImport.objects.create(
-        filename="staged.csv", content=HEADER + "later@example.com,main-event,,,,\n", create_users=True
-    )
-    old = PlaybackKey(name="old-key", public_key_pem=tokens.public_key_pem(tokens.generate_private_key()))
-    old.full_clean()
-    old.save()
-    PlaybackKey.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=2))
-    Revocation.objects.create(
-        channel=private_channel, viewer_id=alice.viewer_id, max_version=1, reason="revoked", status="failed"
-    )
-    reconcile.reconcile_soon()  # a task row
-    ticket = TicketType.objects.create(name="Main Event ticket", payment_link_id=PAYMENT_LINK)
-    ticket.channels.add(private_channel)
-    assert deliver(Client(), event("checkout.session.completed", checkout_session())).status_code == 200
-    return {"alice": alice, "carol": carol, "admin": admin_user, "channel": private_channel, "old_key": old}
 
 
 def logged_in(user) -> Client:

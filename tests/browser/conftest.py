@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import playback_url_for
+from tests import ROOT
+from tests.factories import playback_url_for, task_worker
 from viewers.models import Channel, Entitlement, User
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-PLAYER_BUNDLE = Path(__file__).resolve().parents[2] / "static/vendor/ivs/ivs-player.js"
+ARTIFACTS = ROOT / "test-artifacts"
+PLAYER_BUNDLE = ROOT / "static/vendor/ivs/ivs-player.js"
 # Playwright's sync API runs an event loop in this thread; the ORM calls in these tests are still synchronous.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -123,7 +124,6 @@ def ivs_worker(live_server, settings, monkeypatch):
     import threading
 
     from django.db import connections
-    from django_tasks_db.management.commands.db_worker import Worker
 
     from viewers import reconcile
     from viewers.ivs import aws
@@ -134,16 +134,7 @@ def ivs_worker(live_server, settings, monkeypatch):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "browser-tests")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "browser-tests")
     aws._client.cache_clear()
-    worker = Worker(
-        queue_names=["default"],
-        interval=0.2,
-        batch=False,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="browser-tests",
-        excluded_queue_names=[],
-    )
+    worker = task_worker(worker_id="browser-tests")
 
     def run():
         try:

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from tests.browser.conftest import E2E_ARN, login
-from tests.conftest import playback_url_for
+from tests.factories import assert_playback_stopped, playback_url_for
 from viewers.models import Channel, Revocation, TokenAudit, User
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -41,12 +41,6 @@ def watching(browser, live_server):
     return viewer_context, page
 
 
-def assert_stopped(page):
-    stopped_at = page.evaluate("document.querySelector('video').currentTime")
-    page.wait_for_timeout(2_000)
-    assert page.evaluate("document.querySelector('video').currentTime") - stopped_at < 0.5
-
-
 def test_deleting_the_channel_in_the_admin_stops_the_stream_and_keeps_its_audit(
     browser, context, live_server, viewer, e2e_channel, operator, ivs_worker, artifacts
 ):
@@ -63,7 +57,7 @@ def test_deleting_the_channel_in_the_admin_stops_the_stream_and_keeps_its_audit(
         player.wait_for_selector("#player-status[data-state=error]", timeout=WITHIN_THE_PERIOD)
         assert time.monotonic() - deleted_at < WITHIN_THE_PERIOD / 1000
         assert "no longer exists" in player.inner_text("#player-status")
-        assert_stopped(player)
+        assert_playback_stopped(player)
         player.screenshot(path=str(artifacts / "channel-deleted-player.png"))
     finally:
         viewer_context.close()
@@ -108,7 +102,7 @@ def test_re_pointing_the_channel_then_revoking_the_viewer_stops_both_streams(
         player.wait_for_selector("#player-status[data-state=unauthorized]", timeout=WITHIN_THE_PERIOD)
         assert time.monotonic() - revoked_at < WITHIN_THE_PERIOD / 1000
         assert "has been revoked" in player.inner_text("#player-status")
-        assert_stopped(player)
+        assert_playback_stopped(player)
     finally:
         viewer_context.close()
     revoked = dict(Revocation.objects.values_list("channel_arn", "status"))

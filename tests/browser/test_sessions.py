@@ -3,6 +3,7 @@
 import pytest
 
 from tests.browser.conftest import RequestLog, login
+from tests.factories import assert_playback_stopped
 from viewers import services
 from viewers.models import Entitlement, Revocation, TokenAudit
 
@@ -47,9 +48,7 @@ def test_revoking_the_entitlement_stops_the_video_with_a_clear_message(
 
     page.wait_for_selector("#player-status[data-state=unauthorized]", timeout=15_000)
     assert "has been revoked" in page.inner_text("#player-status")
-    stopped_at = page.evaluate("document.querySelector('video').currentTime")
-    page.wait_for_timeout(3_000)
-    assert page.evaluate("document.querySelector('video').currentTime") - stopped_at < 0.5
+    assert_playback_stopped(page, watch_ms=3_000)
     assert Revocation.objects.get().status == "done"
     page.screenshot(path=str(artifacts / "revoked.png"))
 

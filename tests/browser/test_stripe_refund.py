@@ -10,7 +10,8 @@ import pytest
 
 from sales.models import Payment, TicketType
 from tests.browser.conftest import login
-from tests.stripe_helpers import PAYMENT_LINK, SECRET, WEBHOOK, charge, checkout_session, event, sign
+from tests.factories import assert_playback_stopped
+from tests.sales.stripe_events import PAYMENT_LINK, SECRET, WEBHOOK, charge, checkout_session, event, sign
 from viewers.models import Revocation, User
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -46,9 +47,7 @@ def test_a_refund_stops_the_buyers_running_stream(context, live_server, e2e_chan
 
     page.wait_for_selector("#player-status[data-state=unauthorized]", timeout=15_000)
     assert "has been revoked" in page.inner_text("#player-status")
-    stopped_at = page.evaluate("document.querySelector('video').currentTime")
-    page.wait_for_timeout(3_000)
-    assert page.evaluate("document.querySelector('video').currentTime") - stopped_at < 0.5
+    assert_playback_stopped(page, watch_ms=3_000)
     assert Payment.objects.get().status == "revoked"
     assert Revocation.objects.get().status == "done"
     page.screenshot(path=str(artifacts / "refunded.png"))

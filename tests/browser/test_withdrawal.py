@@ -15,7 +15,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from tests.browser.conftest import ARTIFACTS, E2E_ARN, login
-from tests.conftest import playback_url_for
+from tests.factories import assert_playback_stopped, playback_url_for
 from viewers import services
 from viewers.models import Channel, Entitlement, User
 
@@ -54,9 +54,7 @@ def record(path, seconds):
 def assert_stops(page, path, withdrawn_at):
     page.wait_for_selector(STOPPED, timeout=PERIOD_PLUS_15_S)
     record(path, time.monotonic() - withdrawn_at)
-    stopped_at = page.evaluate("document.querySelector('video').currentTime")
-    page.wait_for_timeout(2_000)
-    assert page.evaluate("document.querySelector('video').currentTime") - stopped_at < 0.5
+    assert_playback_stopped(page)
 
 
 def other_channel():

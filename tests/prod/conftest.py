@@ -25,7 +25,8 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests import ROOT
+
 PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
 DATABASE_URL = "postgres://postgres@127.0.0.1:5432/ivs_prod_test"
 REDIS_DB = 13

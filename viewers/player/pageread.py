@@ -6,8 +6,8 @@ Why one statement: each round trip to the database or to Redis costs the app ser
 database spends answering it (the access decision's rows: ~0.1 ms of PostgreSQL's CPU, ~0.3 ms of the app's,
 with the context switches; bench/breakdown.py), and the player page is the site's hottest page. The page limit
 counts the audit rows themselves, which every token already writes: exact over any 60 seconds, the same on every
-app server, and unaffected by a Redis outage. tests/test_access_query.py checks the rows against the ORM's
-definition, tests/test_player_limits.py the limit.
+app server, and unaffected by a Redis outage. tests/viewers/test_access_query.py checks the rows against the ORM's
+definition, tests/viewers/player/test_limits.py the limit.
 """
 
 import functools

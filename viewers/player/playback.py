@@ -91,7 +91,8 @@ class _Audit:
 
 def _insert_audit(**values) -> _Audit:
     """One INSERT … RETURNING id (sql.audit_insert): the same row TokenAudit.objects.create() writes
-    (tests/test_views.py reads it back through the model) at half its CPU (~0.2 ms a player page, bench/)."""
+    (tests/viewers/player/test_views.py reads it back through the model) at half its CPU (~0.2 ms a player page,
+    bench/)."""
     statement, prepared_by = sql.audit_insert(tuple(values))
     connection = connections[router.db_for_write(TokenAudit)]
     params = {

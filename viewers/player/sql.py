@@ -4,9 +4,9 @@ Why SQL rather than the ORM: the player page is the site's hottest page, its sta
 building and compiling the equivalent QuerySets cost more CPU than the database spends running them (the access
 decision's union with its annotation ~1 ms a page, the channel lookup 0.45 ms, TokenAudit.objects.create ~0.2 ms
 over this INSERT; bench/breakdown.py). Table and column names come from the models' metadata, every value is a
-parameter, and the rows read are converted by the ORM's own converters (rows.py). tests/test_access_query.py checks
-the rows against the ORM's definition of the same rule, on SQLite and on PostgreSQL; tests/test_views.py reads the
-audit row back through the model.
+parameter, and the rows read are converted by the ORM's own converters (rows.py).
+tests/viewers/test_access_query.py checks the rows against the ORM's definition of the same rule, on SQLite and on
+PostgreSQL; tests/viewers/player/test_views.py reads the audit row back through the model.
 
 Parameters: %(now)s, %(user_id)s, %(slug)s, %(channel_id)s, %(page_limit_offset)s.
 """
