@@ -32,6 +32,16 @@ from viewers.operators import csv_import
 CSV_HEADER = "email,channel,starts_at,ends_at,max_resolution,note\n"
 
 
+def pytest_runtest_setup(item):
+    """Tests marked `postgres` race real concurrent transactions, which only PostgreSQL runs; `make test-postgres`
+    runs them."""
+    if item.get_closest_marker("postgres"):
+        from django.db import connection
+
+        if connection.vendor != "postgresql":
+            pytest.skip("needs PostgreSQL (DATABASE_URL=postgres://…): SQLite runs one write transaction at a time")
+
+
 @pytest.fixture
 def private_channel(db):
     return Channel.objects.create(

@@ -1,7 +1,11 @@
-"""Rows as the site writes them, for tests that need them without going through a page."""
+"""What many tests build or check: rows as the site writes them (for tests that need them without going through a
+page), the cast's channel ARNs, users, the task worker, the "playback stopped" assertion and system-check
+messages."""
 
 from datetime import timedelta
 
+from cryptography.hazmat.primitives import serialization
+from django.core.checks import run_checks
 from django.utils import timezone
 
 from viewers.ivs import signing_keys
@@ -115,3 +119,25 @@ def assert_playback_stopped(page, *, watch_ms=2_000):
     page.wait_for_timeout(watch_ms)
     advanced = page.evaluate("document.querySelector('video').currentTime") - stopped_at
     assert advanced < 0.5, f"the video went on playing for {advanced:.1f} s after access was withdrawn"
+
+
+def pem_of(key) -> str:
+    """A private key as the PEM text IVS_PLAYBACK_PRIVATE_KEY holds (PKCS#8, unencrypted)."""
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
+def ivs_messages():
+    """The start-up checks' messages about viewers (localivs registers checks under the same tag)."""
+    return [m for m in run_checks(tags=["ivs"]) if m.id.startswith("ivs.")]
+
+
+def check_ids(messages):
+    return sorted(m.id for m in messages)
+
+
+def the_one(messages, check_id):
+    found = [m for m in messages if m.id == check_id]
+    assert len(found) == 1, f"expected one {check_id}, got {check_ids(messages)}"
+    return found[0]

@@ -1,5 +1,5 @@
 """The local origin's IVS control plane meets bad input: whatever the body, a clean 4xx in IVS's error shape, never a
-500, and nothing written. Through Django's test client; the answers are checked as in test_localivs_control."""
+500, and nothing written. Through Django's test client; the answers are checked as in tests/localivs/answers.py."""
 
 import json
 
@@ -9,7 +9,7 @@ from django.test import Client
 from localivs import operations, shapes
 from localivs.models import PlaybackKeyPair, ViewerRevocation
 from tests.factories import PRIVATE_ARN
-from tests.localivs.test_control import check_answer, public_pem
+from tests.localivs.answers import check_answer, public_pem
 
 SIGV4 = (
     "AWS4-HMAC-SHA256 Credential=local/20260101/us-west-2/ivs/aws4_request, "

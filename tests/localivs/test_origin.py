@@ -1,7 +1,6 @@
 """The local stand-in for IVS's playback origin: it must refuse exactly what IVS refuses."""
 
 import time
-import uuid
 
 import jwt
 import pytest
@@ -9,12 +8,11 @@ import pytest
 from localivs import state
 from localivs.models import PlaybackSession
 from tests.factories import PRIVATE_ARN, playback_url_for
+from tests.localivs.answers import MULTIVARIANT, open_session, refusal, token, uris
 from viewers.ivs import tokens
 from viewers.models import Channel
 
 pytestmark = pytest.mark.django_db
-
-MULTIVARIANT = "/ivs/api/video/v1/us-west-2.123456789012.channel.MainEvent01.m3u8"
 
 
 @pytest.fixture
@@ -22,37 +20,6 @@ def channel(db, registered_key):
     return Channel.objects.create(
         name="Main Event", slug="main-event", arn=PRIVATE_ARN, playback_url=playback_url_for(PRIVATE_ARN)
     )
-
-
-def token(signing_key, **overrides):
-    kwargs = dict(
-        channel_arn=PRIVATE_ARN,
-        now=int(time.time()),
-        ttl=300,
-        viewer_id="viewer-1",
-        session_version=5,
-        single_use_uuid=str(uuid.uuid4()),
-    )
-    kwargs.update(overrides)
-    return tokens.mint(signing_key, **kwargs).token
-
-
-def refusal(response):
-    assert response.status_code == 403
-    assert response["Content-Type"] == "application/json"
-    (body,) = response.json()
-    assert body["type"] == "error"
-    return body
-
-
-def uris(playlist):
-    return [line for line in playlist.splitlines() if line and not line.startswith("#")]
-
-
-def open_session(client, signing_key, **overrides):
-    response = client.get(MULTIVARIANT, {"token": token(signing_key, **overrides)})
-    assert response.status_code == 200, response.content
-    return response
 
 
 def test_a_good_token_gets_a_multivariant_playlist_with_sd_and_hd(client, channel, signing_key):
@@ -175,7 +142,7 @@ def test_spent_ids_are_forgotten_after_their_token_expires(channel, signing_key)
 
 
 def test_a_deeply_nested_token_is_refused_never_a_500(client, channel):
-    """Finding 5: a payload nested 5,000 deep made json.loads raise RecursionError, and the origin answered 500."""
+    """A payload nested 5,000 deep made json.loads raise RecursionError, and the origin answered 500."""
     import base64
 
     def b64(data):

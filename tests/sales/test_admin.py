@@ -18,19 +18,6 @@ PAYMENTS = "/admin/sales/payment/"
 PAGES = [PAYMENTS, "/admin/sales/tickettype/", "/admin/sales/stripeevent/"]
 
 
-@pytest.fixture(autouse=True)
-def stripe_settings(settings):
-    settings.STRIPE_WEBHOOK_SECRET = SECRET
-    settings.SITE_URL = "https://watch.example.com"
-
-
-@pytest.fixture
-def ticket(private_channel):
-    ticket = TicketType.objects.create(name="Main Event ticket", payment_link_id="plink_1MoC3ULkdIwHu7ixZjtGpVl2")
-    ticket.channels.add(private_channel)
-    return ticket
-
-
 @pytest.fixture
 def unmatched(client, ticket):
     deliver(client, event("checkout.session.completed", checkout_session(payment_link="plink_unknown")))

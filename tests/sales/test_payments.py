@@ -20,19 +20,6 @@ from viewers import access, services
 from viewers.models import Entitlement, Invitation, User
 
 
-@pytest.fixture(autouse=True)
-def stripe_settings(settings):
-    settings.STRIPE_WEBHOOK_SECRET = SECRET
-    settings.SITE_URL = "https://watch.example.com"
-
-
-@pytest.fixture
-def ticket(private_channel, public_channel):
-    ticket = TicketType.objects.create(name="Main Event ticket", payment_link_id="plink_1MoC3ULkdIwHu7ixZjtGpVl2")
-    ticket.channels.add(private_channel)
-    return ticket
-
-
 def buy(client, n=1, **session):
     return deliver(client, event("checkout.session.completed", checkout_session(n, **session)))
 

@@ -1,4 +1,4 @@
-"""Finding 6: dates outside what Python (and every page that reads a row back) can hold are input errors that say
+"""Dates outside what Python (and every page that reads a row back) can hold are input errors that say
 what is wrong, wherever a date comes in: the CSV import (CLI and admin), the group grant, the extend action and the
 entitlement form. Nothing out of range is ever stored."""
 
@@ -94,6 +94,6 @@ def test_the_entitlement_form_refuses_it_in_a_time_zone_west_of_utc(admin_client
     ],
 )
 def test_the_date_drill_down_at_the_end_of_time_is_not_a_500(admin_client, url):
-    """Same class as finding 6: Django's date hierarchy computed the next year, month or day past 9999."""
+    """Like the dates above: Django's date hierarchy computed the next year, month or day past 9999."""
     response = admin_client.get(url)
     assert response.status_code == 302  # back to the list (or its page), saying the filter is not valid

@@ -64,7 +64,7 @@ class TestPerAccountAndAddress:
         assert "_auth_user_id" not in response.wsgi_request.session
 
     def test_an_attacker_cannot_lock_the_admin_out_from_everywhere(self, limits, admin_user):
-        """Finding 9: the lock is per account and address, so the admin still gets in from their own address."""
+        """The lock is per account and address, so the admin still gets in from their own address."""
         for _ in range(10):
             attempt(at("203.0.113.7"), "admin")
         assert attempt(at("203.0.113.7"), "admin", "password").status_code == 429
@@ -142,7 +142,7 @@ class TestPerAddress:
 
 
 class TestUntrustedForwarding:
-    """Finding 9: behind a proxy with TRUST_X_FORWARDED_FOR off, every client shares the proxy's address."""
+    """Behind a proxy with TRUST_X_FORWARDED_FOR off, every client shares the proxy's address."""
 
     @pytest.fixture(autouse=True)
     def _fresh_process(self, monkeypatch):

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group
-from django.db import connection
 from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
@@ -314,8 +313,6 @@ class TestTheAdminShowsTheBacklog:
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_runs_queue_each_revocation_once(private_channel):
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (DATABASE_URL=postgres://…); SQLite runs one write transaction at a time")
     for i in range(200):
         user = User.objects.create_user(f"v{i}")
         playing(user, private_channel)

@@ -1,16 +1,12 @@
 """Country rules: the start-up checks and the admin (the channel form, the list, the activity page)."""
 
 import pytest
-from django.core.checks import run_checks
 
+from tests.factories import ivs_messages
 from viewers.models import Channel, CountryDenial
 from viewers.player import geo
 
 HEADER = "CloudFront-Viewer-Country"
-
-
-def ivs_messages():
-    return [m for m in run_checks(tags=["ivs"]) if m.id.startswith("ivs.")]
 
 
 @pytest.mark.django_db

@@ -40,7 +40,7 @@ def csv_rows(response):
 
 @pytest.mark.django_db
 class TestInvitationLinks:
-    """Finding 1: password-set links are credentials for the accounts they activate."""
+    """Password-set links are credentials for the accounts they activate."""
 
     @pytest.fixture
     def invitation(self, private_channel):
@@ -68,7 +68,7 @@ class TestInvitationLinks:
 
 @pytest.mark.django_db
 def test_view_only_staff_cannot_requeue_revocations(client, viewer_only, private_channel):
-    """Finding 2."""
+    """Re-queueing a failed revocation calls IVS again: it needs the change permission, which view-only staff lack."""
     failed = revocation_row(
         channel=private_channel, viewer_id="v" * 32, max_version=7, reason="revoked", status="failed"
     )
@@ -80,7 +80,7 @@ def test_view_only_staff_cannot_requeue_revocations(client, viewer_only, private
 
 @pytest.mark.django_db
 class TestPlaybackKeyChangeForm:
-    """Finding 3: after creation the key material, its IVS ARN and the signing flag change only through the
+    """After creation the key material, its IVS ARN and the signing flag change only through the
     rotation steps, which check that the site signs with the key and that the tokens it signed have expired."""
 
     @pytest.fixture
@@ -160,7 +160,7 @@ class TestPlaybackKeyChangeForm:
 
 @pytest.mark.django_db
 class TestStagedImportsThatInviteUsers:
-    """Finding 4: an import that creates users needs the permission to create users, at confirmation too."""
+    """An import that creates users needs the permission to create users, at confirmation too."""
 
     @pytest.fixture
     def staged(self, admin_user, private_channel):
@@ -187,7 +187,7 @@ class TestStagedImportsThatInviteUsers:
 
 @pytest.mark.django_db
 class TestChangingUsersIsNotBecomingSuperuser:
-    """Same class as finding 1: change_user (now needed for invitation links) must not mean "become a superuser"."""
+    """Like password-set links: change_user (now needed for invitation links) must not mean "become a superuser"."""
 
     @pytest.fixture
     def clerk(self, client):

@@ -7,11 +7,10 @@ import boto3
 import pytest
 import time_machine
 from botocore.stub import Stubber
-from django.core.checks import run_checks
 from django.core.management import call_command
 from django.utils import timezone
 
-from tests.factories import FINALS_ARN, playback_url_for
+from tests.factories import FINALS_ARN, ivs_messages, playback_url_for
 from viewers.ivs import key_regions, key_rotation, tokens
 from viewers.models import Channel, PlaybackKey, PlaybackKeyRegion
 
@@ -182,10 +181,6 @@ class TestDeleteFromEveryRegion:
             f"aws ivs delete-playback-key-pair --region {US} --arn {key_arn(US)}",
         ]
         assert f"--region {EU} --arn {key_arn(EU)}" in note.splitlines()[0]
-
-
-def ivs_messages():
-    return [m for m in run_checks(tags=["ivs"]) if m.id.startswith("ivs.")]
 
 
 @pytest.mark.django_db

@@ -8,12 +8,11 @@ import boto3
 import pytest
 import time_machine
 from botocore.stub import Stubber
-from django.core.checks import run_checks
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import timezone
 
-from tests.factories import audit_row
+from tests.factories import audit_row, ivs_messages
 from viewers.ivs import key_rotation, signing_keys, tokens
 from viewers.models import UNKNOWN_SIGNER, PlaybackKey, PlaybackKeyRegion
 
@@ -40,10 +39,6 @@ def watch(viewer):
     browser = Client()
     browser.force_login(viewer)
     assert browser.get("/channels/main-event/").status_code == 200
-
-
-def ivs_messages():
-    return [m for m in run_checks(tags=["ivs"]) if m.id.startswith("ivs.")]
 
 
 @pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""Finding 7: the player page cannot be hammered, and a plain GET never kicks a viewer's other screen."""
+"""The player page cannot be hammered, and a plain GET never kicks a viewer's other screen."""
 
 import pytest
 from django.test import Client
