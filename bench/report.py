@@ -3,6 +3,8 @@ its paragraph of method (a section that did not run is left out). The targets li
 
 from pathlib import Path
 
+from bench.report_context import breakdown, machine, reproduce, servers
+
 THROUGHPUT_TARGETS = {"throughput_pg": 0.70, "throughput_sqlite": 0.75}
 FRAME_OVER_PUBLIC, FRAME_OVER_FETCHED, AFTER_OVER_BEFORE = 1.05, 1.0, 0.80
 P99_LIMIT_MS = 500
@@ -22,49 +24,20 @@ def verdict(ok: bool) -> str:
 
 
 def write(path: Path, r: dict, cfg) -> None:
-    rows, method = [], [_servers(r)]
-    for section in (_mint, _throughput, _cpu, _browser, _scale, _knee):
+    rows, method = [], [servers(r)]
+    for keys, section in SECTIONS:
+        if not any(key in r for key in keys):
+            continue  # the section did not run
         section_rows, section_method = section(r, cfg)
         rows += section_rows
         method += section_method
-    lines = [HEADER, *("| " + " | ".join(row) + " |" for row in rows), "", _reproduce(r), "", _machine(r), ""]
+    lines = [HEADER, *("| " + " | ".join(row) + " |" for row in rows), "", reproduce(r), "", machine(r), ""]
     lines += [f"Date: {r['started']:%Y-%m-%d %H:%M} UTC.", "", "## How each figure is made", "", *method]
-    lines += _breakdown(r)
+    lines += breakdown(r)
     path.write_text("\n".join(lines) + "\n")
 
 
-def _reproduce(r: dict) -> str:
-    seed, cached = r.get("seed"), " (cached database kept)" if r.get("seed", {}).get("cached") else ""
-    of_which = f", of which {seed['seconds']:.0f} s seeding{cached}" if seed else ""
-    return f"Reproduce: `make bench` (≈ {r['wall_seconds'] / 60:.1f} min for this run{of_which})."
-
-
-def _machine(r: dict) -> str:
-    m = r["machine"]
-    chromium = f", {r['browser']['chromium']}" if "browser" in r else ""
-    return (
-        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']:.0f} GiB; Linux {m['kernel']}; Python "
-        f"{m['python']}, Django {m['django']}, gunicorn {m['gunicorn']}, PostgreSQL {m['postgres']}, SQLite "
-        f"{m['sqlite']}, {m['wrk']}{chromium}. Load average at start: {m['load_at_start']} (the machine is shared)."
-    )
-
-
-def _servers(r: dict) -> str:
-    cores = r["machine"]["cores"] or 1
-    return (
-        "- **Servers**: gunicorn with the project's `gunicorn.conf.py` unchanged (sync workers, "
-        f"{2 * cores + 1} workers on {cores} cores, access log on), production settings (`DEBUG=false`, whitenoise), "
-        "plain http on 127.0.0.1, `DJANGO_SETTINGS_MODULE=bench.settings` for `/bench/baseline/`, "
-        "`/bench/fetched/<slug>/` and `/bench/before/<slug>/`, `IVS_REFRESH_PER_MINUTE` and "
-        "`IVS_PLAYER_PAGES_PER_MINUTE` raised so that neither limit answers. Viewers are logged in by "
-        "`bench/setup_data.py`: one session per user written through "
-        "Django's session store format into the database and the sessions cache, as a login leaves it (`cached_db`)."
-    )
-
-
 def _mint(r: dict, cfg) -> tuple[list, list]:
-    if "mint" not in r:
-        return [], []
     m = r["mint"]
     rows = [
         (
@@ -129,8 +102,6 @@ def _throughput(r: dict, cfg) -> tuple[list, list]:
 
 
 def _cpu(r: dict, cfg) -> tuple[list, list]:
-    if "cpu" not in r:
-        return [], []
     c = r["cpu"]
     rows = [
         (
@@ -185,8 +156,6 @@ def _frame_target(other: str, rtt: int, visit: str) -> tuple[str, object]:
 
 
 def _browser(r: dict, cfg) -> tuple[list, list]:
-    if "browser" not in r:
-        return [], []
     b = r["browser"]
     rows = [
         _browser_row(b, rtt, visit, "embedded", other, *_frame_target(other, rtt, visit))
@@ -222,8 +191,6 @@ def _browser(r: dict, cfg) -> tuple[list, list]:
 
 
 def _scale(r: dict, cfg) -> tuple[list, list]:
-    if "scale" not in r:
-        return [], []
     s = r["scale"]
     rows = [
         (
@@ -251,8 +218,6 @@ def _scale(r: dict, cfg) -> tuple[list, list]:
 
 
 def _knee(r: dict, cfg) -> tuple[list, list]:
-    if "knee" not in r:
-        return [], []
     k = r["knee"]
     knee = k["knee"]
     steps = "; ".join(
@@ -284,18 +249,12 @@ def _knee(r: dict, cfg) -> tuple[list, list]:
     ]
 
 
-def _breakdown(r: dict) -> list:
-    if "breakdown" not in r:
-        return []
-    return [
-        "",
-        "## Where the player page's CPU goes",
-        "",
-        "`bench/breakdown.py`, in one process through Django's test client (all middleware, the session from Redis, "
-        "PostgreSQL), CPU time of the app process per call, and of its PostgreSQL backend per page (which the app's "
-        "clock does not see: most of the gap the app's own parts left unexplained):",
-        "",
-        "| part | CPU per call |",
-        "|---|---:|",
-        *(f"| {name} | {us / 1000:.2f} ms |" for name, us in r["breakdown"].items()),
-    ]
+# Each section with the results it reads; it is written when any of them is there.
+SECTIONS = [
+    (("mint",), _mint),
+    (("throughput_pg", "throughput_sqlite"), _throughput),
+    (("cpu",), _cpu),
+    (("browser",), _browser),
+    (("scale",), _scale),
+    (("knee",), _knee),
+]

@@ -141,3 +141,31 @@ def the_one(messages, check_id):
     found = [m for m in messages if m.id == check_id]
     assert len(found) == 1, f"expected one {check_id}, got {check_ids(messages)}"
     return found[0]
+
+
+def playing(user, channel, *, resolution="", issued_at=None) -> TokenAudit:
+    """An open playback session of `user` on `channel`, as the player page records it (revocable: with a viewer id)."""
+    issued_at = issued_at or timezone.now()
+    return audit_row(user, channel, viewer_id=user.viewer_id, max_resolution=resolution, issued_at=issued_at)
+
+
+def watch(viewer, slug="main-event", *, client=None) -> int:
+    """`viewer` opens a channel's player page (in `client`, else a fresh browser): one token signed with the
+    configured key, recorded in the audit. Returns the playback session (the audit row's id, the token's
+    session version)."""
+    from django.test import Client
+
+    client = client or Client()
+    client.force_login(viewer)
+    assert client.get(f"/channels/{slug}/").status_code == 200
+    return TokenAudit.objects.filter(user=viewer).latest("pk").pk
+
+
+def expect_single(ivs, user, version):
+    """The Stubbed IVS client `ivs` expects one StartViewerSessionRevocation: `user`'s sessions on the Main Event
+    up to `version`."""
+    ivs.add_response(
+        "start_viewer_session_revocation",
+        {},
+        {"channelArn": PRIVATE_ARN, "viewerId": user.viewer_id, "viewerSessionVersionsLessThanOrEqualTo": version},
+    )

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.prod.conftest import Browser, request
+from tests.prod.cluster import Browser, request
 
 OUTAGE_SECONDS = 4
 RECOVERY_LIMIT = 20

@@ -6,7 +6,7 @@ Bounded: a fixed number of requests, every request with a 15 s timeout, the whol
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from tests.prod.conftest import CHANNEL, LOGIN_FAILURES, REFRESH_PER_MINUTE, VIEWERS, Browser, path_of
+from tests.prod.cluster import CHANNEL, LOGIN_FAILURES, REFRESH_PER_MINUTE, VIEWERS, Browser, path_of
 
 PAGE_LOADS = 120
 THREADS = 6

@@ -1,59 +1,14 @@
 """Withdrawing access stops playback already running: the exact IVS calls, and nothing lost on failure."""
 
-import boto3
 import pytest
 from botocore.exceptions import EndpointConnectionError
-from botocore.stub import Stubber
 from django.core.management import call_command
 
-from tests.factories import PRIVATE_ARN, revocation_row, run_at_once
+from tests.factories import PRIVATE_ARN, expect_single, revocation_row, watch
 from viewers import revocation, services
-from viewers.access import AccessDecision
 from viewers.models import Entitlement, Revocation, TokenAudit, User
-from viewers.player import playback
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def ivs(settings, monkeypatch):
-    """A real boto3 IVS client whose HTTP layer is replaced by botocore's Stubber."""
-    settings.AWS_REGION = "us-west-2"
-    client = boto3.client("ivs", region_name="us-west-2", aws_access_key_id="test", aws_secret_access_key="test")
-    monkeypatch.setattr("viewers.ivs.aws.ivs_client", lambda region=None: client)
-    monkeypatch.setattr(revocation.time, "sleep", lambda seconds: None)
-    with Stubber(client) as stubber:
-        yield stubber
-        stubber.assert_no_pending_responses()
-
-
-@pytest.fixture
-def act(django_capture_on_commit_callbacks, worker):
-    """Do a write as its request would (no IVS call may happen there: the Stubber has nothing queued yet
-    for it to answer when it runs, only for the worker), then let the worker run what it queued."""
-
-    def run(action):
-        with django_capture_on_commit_callbacks(execute=True):
-            result = action()
-        worker()
-        return result
-
-    return run
-
-
-def watch(client, user, slug="main-event"):
-    """Open the player page as `user`; returns the session version the token carried."""
-    client.force_login(user)
-    assert client.get(f"/channels/{slug}/").status_code == 200
-    return TokenAudit.objects.filter(user=user).latest("pk").pk
-
-
-def expect_single(ivs, user, version):
-    ivs.add_response(
-        "start_viewer_session_revocation",
-        {},
-        {"channelArn": PRIVATE_ARN, "viewerId": user.viewer_id, "viewerSessionVersionsLessThanOrEqualTo": version},
-    )
 
 
 def throttled(ivs, method):
@@ -71,7 +26,7 @@ class TestWhatTriggersARevocation:
     def test_the_admin_actions_that_withdraw_stop_the_viewers_session(
         self, client, admin_client, alice, ivs, act, action
     ):
-        version = watch(client, alice)
+        version = watch(alice, client=client)
         expect_single(ivs, alice, version)
         act(lambda: admin_action(admin_client, action, Entitlement.objects.get(user=alice)))
         assert Revocation.objects.get().status == "done"
@@ -80,7 +35,7 @@ class TestWhatTriggersARevocation:
         assert entitlement.revoked_at is not None if action == "revoke" else entitlement.ends_at is not None
 
     def test_deactivating_the_user_in_admin_stops_the_session(self, client, admin_client, alice, ivs, act):
-        version = watch(client, alice)
+        version = watch(alice, client=client)
         expect_single(ivs, alice, version)
         form = admin_client.get(f"/admin/viewers/user/{alice.pk}/change/").context["adminform"].form
         data = {
@@ -94,32 +49,32 @@ class TestWhatTriggersARevocation:
         assert Revocation.objects.get().status == "done"
 
     def test_ending_an_entitlement_now_stops_the_session(self, client, alice, ivs, act):
-        version = watch(client, alice)
+        version = watch(alice, client=client)
         expect_single(ivs, alice, version)
         act(lambda: services.entitlements_end_now(entitlements=Entitlement.objects.filter(user=alice)))
         assert Revocation.objects.get().status == "done"
 
     def test_deactivating_the_user_stops_the_session(self, client, alice, ivs, act):
-        version = watch(client, alice)
+        version = watch(alice, client=client)
         expect_single(ivs, alice, version)
         alice.is_active = False
         act(lambda: alice.save(update_fields=["is_active"]))
         assert Revocation.objects.get().max_version == version
 
     def test_removing_the_viewer_from_the_entitling_group_stops_the_session(self, client, bob, subscribers, ivs, act):
-        version = watch(client, bob)
+        version = watch(bob, client=client)
         expect_single(ivs, bob, version)
         act(lambda: bob.groups.remove(subscribers))
         assert Revocation.objects.get().viewer_id == bob.viewer_id
 
     def test_removing_members_from_the_group_side_works_too(self, client, bob, subscribers, ivs, act):
-        version = watch(client, bob)
+        version = watch(bob, client=client)
         expect_single(ivs, bob, version)
         act(lambda: subscribers.user_set.clear())
         assert Revocation.objects.get().max_version == version
 
     def test_deleting_an_entitlement_in_admin_stops_the_session(self, client, admin_client, alice, ivs, act):
-        version = watch(client, alice)
+        version = watch(alice, client=client)
         expect_single(ivs, alice, version)
         entitlement = Entitlement.objects.get(user=alice)
         act(lambda: admin_client.post(f"/admin/viewers/entitlement/{entitlement.pk}/delete/", {"post": "yes"}))
@@ -128,7 +83,7 @@ class TestWhatTriggersARevocation:
     def test_a_viewer_still_entitled_another_way_keeps_watching(self, client, bob, private_channel, ivs, act):
         # The group allows HD; a direct grant at the same level is revoked: the HD session is still allowed.
         Entitlement.objects.create(user=bob, channel=private_channel, max_resolution="HD")
-        watch(client, bob)
+        watch(bob, client=client)
         # No stubbed response: any IVS call would fail the test.
         act(lambda: services.entitlements_revoke(entitlements=Entitlement.objects.filter(user=bob)))
         assert not Revocation.objects.exists()
@@ -144,7 +99,7 @@ class TestWhatTriggersARevocation:
         for i in range(23):
             user = User.objects.create_user(f"member{i}", password="x")
             user.groups.add(subscribers)
-            members.append((user, watch(client, user)))
+            members.append((user, watch(user, client=client)))
         entries = [
             {"channelArn": PRIVATE_ARN, "viewerId": user.viewer_id, "viewerSessionVersionsLessThanOrEqualTo": version}
             for user, version in members
@@ -159,14 +114,14 @@ class TestTheAddress:
     """A revocation goes to the ARN the session's token was signed for, whatever the channel became since."""
 
     def test_a_deleted_channel_s_sessions_are_revoked_at_its_arn(self, client, alice, private_channel, ivs, act):
-        version = watch(client, alice)
+        version = watch(alice, client=client)
         expect_single(ivs, alice, version)
         act(lambda: private_channel.delete())
         assert Revocation.objects.get().status == "done"
         assert TokenAudit.objects.get(pk=version).channel_arn == PRIVATE_ARN
 
     def test_a_re_pointed_channel_s_sessions_are_revoked_at_the_old_arn(self, client, alice, private_channel, ivs, act):
-        version = watch(client, alice)
+        version = watch(alice, client=client)
         expect_single(ivs, alice, version)  # PRIVATE_ARN, the old one
 
         def re_point():
@@ -180,7 +135,7 @@ class TestTheAddress:
 
 class TestNothingIsLost:
     def test_a_throttled_call_is_retried_with_backoff(self, client, alice, ivs, act):
-        version = watch(client, alice)
+        version = watch(alice, client=client)
         revocation_row(
             channel=alice.entitlements.get().channel, viewer_id=alice.viewer_id, max_version=version, reason="revoked"
         )
@@ -190,7 +145,7 @@ class TestNothingIsLost:
         assert (report.delivered, report.pending) == (1, 0)
 
     def test_a_failed_call_stays_pending_and_the_cron_command_delivers_it(self, client, alice, ivs, act, monkeypatch):
-        version = watch(client, alice)
+        version = watch(alice, client=client)
         ivs.add_client_error(
             "start_viewer_session_revocation", service_error_code="InternalServerException", http_status_code=500
         )
@@ -212,20 +167,20 @@ class TestNothingIsLost:
                 raise EndpointConnectionError(endpoint_url="https://ivs.us-west-2.amazonaws.com")
 
         monkeypatch.setattr("viewers.ivs.aws.ivs_client", lambda region=None: Unreachable())
-        watch(client, alice)
+        watch(alice, client=client)
         act(lambda: services.entitlements_revoke(entitlements=Entitlement.objects.filter(user=alice)))
         pending = Revocation.objects.get()
         assert pending.status == "pending" and "EndpointConnectionError" in pending.last_error
         assert pending.next_attempt_at > pending.created_at
 
     def test_a_permanent_error_is_marked_failed_for_an_admin(self, client, alice, ivs, act):
-        watch(client, alice)
+        watch(alice, client=client)
         ivs.add_client_error("start_viewer_session_revocation", service_error_code="ResourceNotFoundException")
         act(lambda: services.entitlements_revoke(entitlements=Entitlement.objects.filter(user=alice)))
         assert Revocation.objects.get().status == "failed"
 
     def test_access_denied_is_permanent_and_shown_to_an_admin(self, client, alice, ivs, act):
-        watch(client, alice)
+        watch(alice, client=client)
         ivs.add_client_error(
             "start_viewer_session_revocation", service_error_code="AccessDeniedException", http_status_code=403
         )
@@ -238,7 +193,7 @@ class TestNothingIsLost:
         for i in range(2):
             user = User.objects.create_user(f"m{i}", password="x")
             user.groups.add(subscribers)
-            watch(client, user)
+            watch(user, client=client)
             users.append(user)
         ivs.add_response(
             "batch_start_viewer_session_revocation",
@@ -253,7 +208,7 @@ class TestNothingIsLost:
         assert statuses == {users[0].viewer_id: "done", users[1].viewer_id: "pending"}
 
     def test_the_admin_can_retry_failed_revocations(self, client, admin_client, alice, ivs, act):
-        version = watch(client, alice)
+        version = watch(alice, client=client)
         failed = revocation_row(
             channel=alice.entitlements.get().channel,
             viewer_id=alice.viewer_id,
@@ -284,43 +239,3 @@ class TestNothingIsLost:
         private_channel.delete()
         call_command("ivs_sync_revocations", "--dry-run")
         assert f"{arn} viewer {alice.viewer_id} through 7" in capsys.readouterr().out
-
-
-class TestDeviceLimit:
-    def test_a_new_screen_beyond_the_limit_revokes_the_oldest(self, client, alice, private_channel, ivs, act):
-        private_channel.max_devices = 2
-        private_channel.save()
-        client.force_login(alice)
-
-        def start():  # on a device-limited channel the player's POST starts a session, never the page's GET
-            return client.post("/channels/main-event/playback").json()["session"]
-
-        first, second = start(), start()
-        assert not Revocation.objects.exists()
-        expect_single(ivs, alice, first)
-        act(start)
-        assert TokenAudit.objects.get(pk=first).end_reason == "superseded"
-        assert TokenAudit.objects.get(pk=second).ended_at is None
-        assert Revocation.objects.get().status == "done"
-
-    def test_the_default_is_unlimited(self, client, alice):
-        for _ in range(5):
-            watch(client, alice)
-        assert not TokenAudit.objects.filter(ended_at__isnull=False).exists()
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_screens_cannot_both_pass_the_limit(alice, private_channel, rf):
-    """Real concurrency on PostgreSQL: eight app-server threads start playback for one viewer at once."""
-    private_channel.max_devices = 1
-    private_channel.save()
-    decision = AccessDecision(True, "entitled", "")
-    errors = run_at_once(
-        8, lambda: playback.issue(user=alice, channel=private_channel, decision=decision, request=rf.get("/"))
-    )
-    assert errors == []
-    assert TokenAudit.objects.count() == 8
-    assert TokenAudit.objects.filter(ended_at__isnull=True).count() == 1
-    newest = TokenAudit.objects.latest("pk")
-    assert newest.ended_at is None

@@ -9,10 +9,9 @@ import pytest
 import time_machine
 from botocore.stub import Stubber
 from django.core.management import CommandError, call_command
-from django.test import Client
 from django.utils import timezone
 
-from tests.factories import audit_row, ivs_messages
+from tests.factories import audit_row, ivs_messages, watch
 from viewers.ivs import key_rotation, signing_keys, tokens
 from viewers.models import UNKNOWN_SIGNER, PlaybackKey, PlaybackKeyRegion
 
@@ -26,19 +25,6 @@ def ivs():
     with Stubber(client) as stubber:
         yield client, stubber
         stubber.assert_no_pending_responses()
-
-
-@pytest.fixture
-def admin_client(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
-
-def watch(viewer):
-    """The viewer opens the player page: one token signed with the configured key, recorded in the audit."""
-    browser = Client()
-    browser.force_login(viewer)
-    assert browser.get("/channels/main-event/").status_code == 200
 
 
 @pytest.mark.django_db
