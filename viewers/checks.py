@@ -160,7 +160,7 @@ _FORWARDING_HINT = (
 
 @checks.register("ivs")
 def check_client_addresses(app_configs=None, **kwargs):
-    """Login lockouts per address and the audit need each client's own address (README "Security model")."""
+    """Login lockouts per address and the audit need each client's own address (docs/SECURITY.md)."""
     if settings.TRUST_X_FORWARDED_FOR:
         return []
     messages = []
