@@ -111,7 +111,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # An unreachable database host must fail a request in seconds, not hang a worker until it is killed.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", env.int("DB_CONNECT_TIMEOUT", 3))
-    # The player page's three statements are prepared once per connection (viewers/models/rows.py): PostgreSQL
+    # The player page's three statements are prepared once per connection (viewers/player/rows.py): PostgreSQL
     # then skips parsing and planning them, ~0.3 ms of its CPU per page. Everything else Django sends keeps
     # client-side binding, which never prepares. Off for a pooler in transaction mode without prepared-statement
     # support (PgBouncer before 1.21, or max_prepared_statements = 0).
@@ -262,7 +262,8 @@ AWS_ENDPOINT_URL_IVS = env.str("AWS_ENDPOINT_URL_IVS", default="")
 AWS_CONNECT_TIMEOUT_SECONDS = env.float("AWS_CONNECT_TIMEOUT_SECONDS", default=3)
 AWS_READ_TIMEOUT_SECONDS = env.float("AWS_READ_TIMEOUT_SECONDS", default=5)
 
-# --- Background work (viewers/tasks.py): django-tasks with its database backend, run by `manage.py ivs_worker`.
+# --- Background work (viewers/reconcile.py, viewers/revocation.py): django-tasks with its database backend, run by
+# `manage.py ivs_worker`.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # How often the worker compares open playback sessions with the access rule and revokes the ones it no longer
 # allows. Withdrawn access stops playback within this period plus delivery, whatever path withdrew it.

@@ -188,7 +188,7 @@ def check_client_addresses(app_configs=None, **kwargs):
 
 @checks.register("ivs")
 def check_country_source(app_configs=None, **kwargs):
-    """Country rules need a way to tell the viewer's country (viewers/geo.py)."""
+    """Country rules need a way to tell the viewer's country (viewers/player/geo.py)."""
     from viewers.player import geo
 
     messages = []
@@ -231,7 +231,7 @@ def check_country_source(app_configs=None, **kwargs):
 
 @checks.register("ivs")
 def check_key_regions(app_configs=None, **kwargs):
-    """A channel accepts only tokens signed by a key imported in its own region (viewers/key_regions.py)."""
+    """A channel accepts only tokens signed by a key imported in its own region (viewers/ivs/key_regions.py)."""
     from viewers import validators
     from viewers.ivs import key_regions
 

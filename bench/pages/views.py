@@ -46,7 +46,7 @@ def before(request, slug):
 
 
 def _allowed(request, slug):
-    """The player page's own read and decision (viewers/views.py), so the bench pages differ from it only where
+    """The player page's own read and decision (viewers/player/views.py), so the bench pages differ from it only where
     they mean to: no embedded token, or the old template."""
     now = timezone.now()
     page = pageread.read(slug, request.user, now, page_limit=settings.IVS_PLAYER_PAGES_PER_MINUTE)

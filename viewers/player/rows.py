@@ -2,7 +2,7 @@
 
 Why our own: the player page's statements never change shape, yet building and compiling a QuerySet for each
 costs 0.25–1 ms of CPU per page (bench/breakdown.py), several times what the database needs to run it, and
-Django prepares no statement. Callers (viewers/access.py, viewers/playback.py) write their SQL once from the
+Django prepares no statement. Callers (pageread.py, playback.py, beside it) write their SQL once from the
 models' metadata; here their values are converted per row by the same converters the ORM applies (SQLite's text
 dates and integer booleans, a field's from_db_value), so what they read equals what the ORM reads
 (tests/test_access_query.py, tests/test_rows.py).
