@@ -19,7 +19,7 @@ DEV_ENV := DEBUG=true IVS_LOCAL_ORIGIN=true SECURE_COOKIES=false SITE_URL=http:/
 	IVS_PLAYER_WASM_BINARY_URL=/static/vendor/ivs/amazon-ivs-wasmworker.min.wasm
 
 # Production mode on this machine: gunicorn, PostgreSQL, Redis, whitenoise; plain http on loopback,
-# so https-only cookies and the https redirect are off. Everything else is as deployed (README "Deployment").
+# so https-only cookies and the https redirect are off. Everything else is as deployed (docs/DEPLOYMENT.md).
 PROD_PORT ?= 8001
 PROD_DB ?= postgres://postgres@127.0.0.1:5432/ivssite
 PROD_CACHE ?= redis://127.0.0.1:6379/0

@@ -24,7 +24,7 @@ def main():
         # traceback through Django's loader would only bury it.
         print(
             f"manage.py: configuration error: {str(exc).rstrip('.')}. Run manage.py with the site's environment "
-            '(README, "Commands and their environment").',
+            '(docs/CONFIGURATION.md, "Commands and their environment").',
             file=sys.stderr,
         )
         sys.exit(2)

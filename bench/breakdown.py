@@ -74,7 +74,7 @@ def main(cookies_file: str, slug: str, n: int = 300) -> dict:
 
     channel = Channel.objects.get(slug=slug)
     # A viewer of its own for the parts: they mint hundreds of tokens in a minute, which would put a logged-in bench
-    # viewer over the page limit (viewers/pageread.py) for the sections that follow.
+    # viewer over the page limit (viewers/player/pageread.py) for the sections that follow.
     user, _ = User.objects.get_or_create(username="bench-breakdown")
     Entitlement.objects.get_or_create(user=user, channel=channel, defaults={"note": "bench breakdown"})
     request = RequestFactory().get(f"/channels/{slug}/", HTTP_HOST="127.0.0.1")

@@ -175,15 +175,17 @@ def main():
         "",
         "What made these plans fast (measured with this script on the same data before the change):",
         "",
-        "- The access check (`viewers/access.py`) asks for the user's own entitlements and the user's groups' "
-        "entitlements as a `UNION ALL` of two queries. As one `user_id = X OR group_id IN (subquery)` it could "
+        "- The access check's rows (`EntitlementQuerySet.held_by` in `viewers/models/entitlements.py`; on the "
+        "player page, `viewers/player/sql.py`) are the user's own entitlements and the user's groups' "
+        "entitlements, read as a `UNION ALL` of two queries. As one `user_id = X OR group_id IN (subquery)` it could "
         "use no index for the OR and read all 80,000 entitlements of the Big Event: 9.8 ms, now ~0.06 ms "
         "through `entitlement_user_channel` and `entitlement_group_channel`.",
         "- The home page's list of watchable channels had the same OR, without a channel to narrow it: a "
         "sequential scan of 1,000,000 entitlements, 230 ms (146 ms of it JIT), now ~0.3 ms.",
         "- Token audit inserts, one per player page: the single-column indexes on `user_id` and `channel_id` "
         "duplicated the leading columns of `audit_user_channel_issued` and `audit_channel_issued`; dropping them "
-        "leaves 4 indexes to update per insert instead of 6 (migration `0003_hot_path_indexes`); the same for "
+        "leaves 4 indexes to update per insert instead of 6 (migration `0003_hot_path_indexes`, since folded into "
+        "`0001_initial`); the same for "
         "`user_id` and `group_id` on entitlements.",
         "",
         "| table | rows | size with indexes | indexes |",

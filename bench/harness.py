@@ -112,7 +112,7 @@ def site_env(database_url: str, cache_url: str, port: int, **extra) -> dict:
         # The fetch-first workflow and the browser runs hit the refresh endpoint many times a minute.
         "IVS_REFRESH_PER_MINUTE": "1000000",
         # wrk reloads each of 600 viewers' player page up to ~50 times a minute here (500 pages/s); the limit reads
-        # at most this many of a viewer's newest audit rows per page (viewers/pageread.py), so not a million.
+        # at most this many of a viewer's newest audit rows per page (viewers/player/pageread.py), so not a million.
         "IVS_PLAYER_PAGES_PER_MINUTE": "200",
         "PORT": str(port),
         "PYTHONDONTWRITEBYTECODE": "1",

@@ -160,7 +160,7 @@ AXES_ENABLE_ADMIN = False  # the cache handler keeps no rows to show
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False  # no start-up banner on every manage.py command
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache":
-    # The embedded default is one process: per-process counters are the whole truth there (README "Deployment").
+    # The embedded default is one process: per-process counters are the whole truth there (docs/DEPLOYMENT.md).
     SILENCED_SYSTEM_CHECKS = ["axes.W001"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -216,7 +216,7 @@ IVS_CSP_PLAYBACK_ORIGINS = env.list("CSP_PLAYBACK_ORIGINS", default=["https://*.
 # Where browsers should POST violation reports (optional). Not named CSP_*: django-csp 4 refuses its old settings.
 IVS_CSP_REPORT_URI = env.str("CSP_REPORT_URI", default="")
 
-# --- IVS playback authorization (see README "Configuration").
+# --- IVS playback authorization (docs/CONFIGURATION.md).
 # The private half of the playback key pair: PEM text, or a path to a PEM file.
 IVS_PLAYBACK_PRIVATE_KEY = env.str("IVS_PLAYBACK_PRIVATE_KEY", default="", multiline=True)
 IVS_PLAYBACK_PRIVATE_KEY_FILE = env.str("IVS_PLAYBACK_PRIVATE_KEY_FILE", default="")
@@ -266,7 +266,7 @@ IVS_RECONCILE_SECONDS = env.int("IVS_RECONCILE_SECONDS", default=30)
 # Finished task rows are kept this long (the admin shows recent runs), then the worker deletes them.
 TASK_RESULTS_KEEP_HOURS = env.int("TASK_RESULTS_KEEP_HOURS", default=24)
 
-# --- Country rules (README "Country rules"): where the viewer's country comes from.
+# --- Country rules (docs/COUNTRIES.md): where the viewer's country comes from.
 # A header set by the trusted proxy or CDN (CloudFront-Viewer-Country, CF-IPCountry…); read only when
 # TRUST_X_FORWARDED_FOR is on, since anyone can send it to a site that is not behind that proxy.
 IVS_COUNTRY_HEADER = env.str("IVS_COUNTRY_HEADER", default="")

@@ -51,7 +51,7 @@ def country_allowed(channel, country: str) -> bool:
 def decide(
     user, channel, now: datetime | None = None, country: str | None = None, held: list[dict] | None = None
 ) -> AccessDecision:
-    """May `user` watch `channel` at `now`? One query at most, none when `held` (viewers/pageread.py) is given.
+    """May `user` watch `channel` at `now`? One query at most, none when `held` (viewers/player/pageread.py) is given.
 
     `country`: the viewer's ISO 3166-1 alpha-2 code, or "" when the country check could not tell it. None
     (the default) makes no country check: the reconciler re-checks running sessions that way, so a viewer is

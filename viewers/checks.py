@@ -160,7 +160,7 @@ _FORWARDING_HINT = (
 
 @checks.register("ivs")
 def check_client_addresses(app_configs=None, **kwargs):
-    """Login lockouts per address and the audit need each client's own address (README "Security model")."""
+    """Login lockouts per address and the audit need each client's own address (docs/SECURITY.md)."""
     if settings.TRUST_X_FORWARDED_FOR:
         return []
     messages = []
@@ -188,7 +188,7 @@ def check_client_addresses(app_configs=None, **kwargs):
 
 @checks.register("ivs")
 def check_country_source(app_configs=None, **kwargs):
-    """Country rules need a way to tell the viewer's country (viewers/geo.py)."""
+    """Country rules need a way to tell the viewer's country (viewers/player/geo.py)."""
     from viewers.player import geo
 
     messages = []
@@ -231,7 +231,7 @@ def check_country_source(app_configs=None, **kwargs):
 
 @checks.register("ivs")
 def check_key_regions(app_configs=None, **kwargs):
-    """A channel accepts only tokens signed by a key imported in its own region (viewers/key_regions.py)."""
+    """A channel accepts only tokens signed by a key imported in its own region (viewers/ivs/key_regions.py)."""
     from viewers import validators
     from viewers.ivs import key_regions
 

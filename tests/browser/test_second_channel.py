@@ -1,5 +1,5 @@
-"""README "Another channel for the demo": a channel added in the admin with the demo's ARN and a playback URL on
-the local origin plays, as the README says, with nothing else to configure."""
+"""docs/DEMO.md, "Another channel for the demo": a channel added in the admin with the demo's ARN and a playback URL on
+the local origin plays, as that section says, with nothing else to configure."""
 
 import pytest
 

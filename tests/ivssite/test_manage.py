@@ -42,7 +42,7 @@ def test_an_unreadable_secret_key_file_is_one_line_too(tmp_path):
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines() == [
         "manage.py: configuration error: SECRET_KEY_FILE cannot be read: No such file or directory. "
-        'Run manage.py with the site\'s environment (README, "Commands and their environment").'
+        'Run manage.py with the site\'s environment (docs/CONFIGURATION.md, "Commands and their environment").'
     ]
 
 

@@ -118,7 +118,7 @@ class TestChannels:
 
 
 class TestKeysInTwoRegions:
-    """The site's own key rotation (viewers/key_rotation.py) across two regions, through boto3 and the local
+    """The site's own key rotation (viewers/ivs/key_rotation.py) across two regions, through boto3 and the local
     origin's IVS API, as a two-region demo runs it: imported where channels are, deleted from both on retire."""
 
     @pytest.fixture

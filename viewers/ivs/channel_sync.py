@@ -4,7 +4,7 @@ Only the channel's own fields change: name, ARN, playback URL and `authorized` (
 slugs, descriptions and the listed flag are the operators' and stay as they are. New channels arrive unlisted,
 so nothing shows up on the home page before an operator has looked at it. Channels that exist only locally
 are reported, never deleted. Every configured region is read (IVS_REGIONS, or else the regions of the site's
-channels and AWS_REGION: viewers/key_regions.py), all of them before anything is written.
+channels and AWS_REGION: viewers/ivs/key_regions.py), all of them before anything is written.
 """
 
 from dataclasses import dataclass, field

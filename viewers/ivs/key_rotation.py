@@ -3,7 +3,7 @@
 1. generate(): a new P-384 pair. The public half is registered (active: it verifies at once); the private half
    is returned to the caller, who writes it to a file or shows it once. It never enters the database.
 2. import_into_ivs() with boto3 when AWS is configured, or import_command() for the operator to run: into every
-   region with channels (viewers/key_regions.py), since IVS key pairs are regional.
+   region with channels (viewers/ivs/key_regions.py), since IVS key pairs are regional.
 3. Deploy the new private key (IVS_PLAYBACK_PRIVATE_KEY_FILE), restart, then make_signing(): it checks that
    the configured private key really is the new key, and the old key's `signing_stopped_at` is recorded.
 4. retire() the old key once every token it signed has expired. Which key signed a token is in its audit row, so

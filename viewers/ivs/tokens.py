@@ -1,6 +1,6 @@
 """IVS playback tokens: minting (the site's side) and verification (IVS's side).
 
-Pure functions over key objects and plain values: no settings, no database (origins: viewers/origins.py).
+Pure functions over key objects and plain values: no settings, no database (origins: viewers/ivs/origins.py).
 Callers load keys once per process (viewers.ivs.signing_keys) and inject any state that
 verification needs (spent single-use ids, revoked viewer sessions) as callables.
 """

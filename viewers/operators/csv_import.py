@@ -4,7 +4,7 @@ The same two steps serve the admin page (preview, then confirm) and `manage.py i
 `plan_import()` reads and checks without writing; `import_entitlements()` plans again inside one transaction
 and writes only if no row has an error, so a file is imported whole or not at all. A row that matches a live
 entitlement exactly (user, channel, start, end, resolution) is left alone, so the same file twice changes nothing.
-Reading the file itself (encoding, header, raw values) is viewers/csvfile.py; writing is viewers.services.
+Reading the file itself (encoding, header, raw values) is viewers/operators/csv_file.py; writing is viewers.services.
 """
 
 from collections.abc import Callable

@@ -1,7 +1,7 @@
 """The two emails the site sends: an invitation (the password-set link of a new, inactive account) and "you now
 have access" (for an account that can already log in). Both go through Django's email framework (EMAIL_URL).
 
-The invitation's link is Django's password-reset link (viewers/invitations.py). It is put into the message and
+The invitation's link is Django's password-reset link (viewers/operators/invitations.py). It is put into the message and
 nowhere else: never logged, never stored, never shown to staff. A failure to send is logged with the address
 only and reported to the caller, which records it, so the operator can send again.
 """

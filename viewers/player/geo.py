@@ -9,7 +9,7 @@ country and counts refusals. Two sources, tried in this order:
 2. a MaxMind country database (IVS_COUNTRY_DATABASE), looked up with the client's address.
 
 Neither gives an answer for a private address, a missing header or an unassigned code: the country is then
-UNKNOWN, which an allow-list refuses and a block-list lets in (README "Country rules").
+UNKNOWN, which an allow-list refuses and a block-list lets in (docs/COUNTRIES.md).
 """
 
 import functools

@@ -1,5 +1,5 @@
 """The player page's statements on PostgreSQL: prepared once per connection, unless prepared statements are off
-(viewers/models/rows.py hot_cursor; settings DB_PREPARED_STATEMENTS). On SQLite there is nothing to prepare."""
+(viewers/player/rows.py hot_cursor; settings DB_PREPARED_STATEMENTS). On SQLite there is nothing to prepare."""
 
 import pytest
 from django.db import connection

@@ -1,8 +1,8 @@
 """The background worker: django-tasks-db's `db_worker`, with the periodic reconciliation booked first, and
 kept alive through database outages.
 
-Run one or more of these next to the web servers (README "Deployment"). Each worker claims task rows with
-SELECT … FOR UPDATE SKIP LOCKED, so several on several machines never run the same task twice.
+Run one or more of these next to the web servers (docs/DEPLOYMENT.md, "The worker in production"). Each worker
+claims task rows with SELECT … FOR UPDATE SKIP LOCKED, so several on several machines never run the same task twice.
 """
 
 import logging
