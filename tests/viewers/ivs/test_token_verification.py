@@ -7,22 +7,9 @@ import uuid
 import jwt
 import pytest
 
+from tests.viewers.ivs.minting import ARN, NOW, mint
 from viewers.ivs import tokens
 from viewers.ivs.tokens import TokenRejected
-
-ARN = "arn:aws:ivs:us-west-2:123456789012:channel/MainEvent01"
-NOW = 1_800_000_000
-
-
-def ivs_decode(token, public_key):
-    """What IVS does: verify ES384 with the imported public key, then read the claims."""
-    return jwt.decode(token, public_key, algorithms=["ES384"], options={"verify_exp": False, "verify_iat": False})
-
-
-def mint(key, **overrides):
-    kwargs = dict(channel_arn=ARN, now=NOW, ttl=300)
-    kwargs.update(overrides)
-    return tokens.mint(key, **kwargs)
 
 
 def verify(token, key, **overrides):
