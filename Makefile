@@ -34,7 +34,7 @@ PROD_ENV := DEBUG=false DATABASE_URL=$(PROD_DB) CACHE_URL=$(PROD_CACHE) SECRET_K
 	IVS_PLAYER_WASM_WORKER_URL=/static/vendor/ivs/amazon-ivs-wasmworker.min.js \
 	IVS_PLAYER_WASM_BINARY_URL=/static/vendor/ivs/amazon-ivs-wasmworker.min.wasm
 
-.PHONY: bench-reconcile run test install player lint fmt check clean serve-prod collectstatic test-postgres test-prod services bench
+.PHONY: bench-reconcile run test test-js install player lint fmt check clean serve-prod collectstatic test-postgres test-prod services bench
 
 # migrate skips the system checks: after a rotation that deleted the configured key, `demo` registers it again
 # (ivs.E020 would otherwise stop the run before it can); runserver runs every check before it serves.
@@ -43,8 +43,14 @@ run: $(BIN)/.installed player $(DEV_KEY)
 	$(DEV_ENV) $(BIN)/python manage.py demo --origin http://127.0.0.1:$(PORT)
 	$(DEV_ENV) bin/with-worker $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
-test: $(BIN)/.installed player
+# The player's rules in node first (seconds, and no browser), then the Python suite; either failing fails `make test`.
+test: $(BIN)/.installed player test-js
 	$(BIN)/python -m pytest
+
+# node's own test runner, no npm packages. The files are named rather than the directory: node 21+ reads a directory
+# argument as a file pattern and fails.
+test-js:
+	node --test tests/js/*.test.mjs
 
 install: $(BIN)/.installed
 

@@ -180,7 +180,7 @@ STORAGES = {
             "STATICFILES_BACKEND",
             default="django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage",
+            else "ivssite.storage.StaticStorage",  # whitenoise's, with the player's imports hashed too
         )
     },
 }

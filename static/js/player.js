@@ -1,11 +1,14 @@
 // Plays the channel with the IVS Player Web SDK and tells the viewer what is happening. An ES module with no
 // build step: the page loads it with <script type="module">, after the SDK's classic script has defined IVSPlayer.
+// The rules (which state an error means, when a token is spent, the retry timer) are in ./player-logic.js.
 //
 // The first playback URL (with its signed token) is embedded in the page: the normal first load
 // makes no token request. A fresh token is fetched only when this one cannot serve:
 //   - it expired before playback started (page left open, slow load, restored from the bfcache);
 //   - it was already used (tokens are single-use) and the player must load again;
 //   - the player reported an authorisation error: one retry with a fresh token, then the reason.
+
+import { RefreshError, createRetryTimer, retryDelay, stateForError, tokenUsable } from "./player-logic.js";
 
 const config = JSON.parse(document.getElementById("player-config").textContent);
 const video = document.getElementById("video");
@@ -28,13 +31,18 @@ const MESSAGES = {
   network: "The connection to the stream was lost. Retrying…",
   error: "The stream could not be played. Reload the page to try again.",
 };
-const OFFLINE_RETRY_MS = 15000;
 
 // The token's expiry on the server's clock, and where the server's clock is now for us.
 let clockOffset = config.serverNow ? config.serverNow * 1000 - Date.now() : 0;
-let current = { url: config.playbackUrl, expiresAt: config.expiresAt, session: config.session, used: !config.playbackUrl };
+let current = { url: config.playbackUrl, expiresAt: config.expiresAt, session: config.session, used: false };
 let authRetried = false;
 let player = null;
+let starting = null; // the start() under way: a second caller waits for it rather than loading again
+// Every later start goes through this one timer: whatever asks for a retry replaces the pending one.
+const retry = createRetryTimer(
+  (run, ms) => setTimeout(run, ms),
+  (handle) => clearTimeout(handle),
+);
 
 function show(state, detail, action) {
   statusBox.dataset.state = state;
@@ -53,28 +61,24 @@ function serverNow() {
   return (Date.now() + clockOffset) / 1000;
 }
 
-function tokenUsable() {
-  // A few seconds of margin: the playlist request must reach IVS before exp.
-  return !current.used && (!current.expiresAt || current.expiresAt - serverNow() > 5);
-}
-
 async function refresh() {
   if (!config.refreshUrl) return current; // public channel: no token at all
   const body = new URLSearchParams();
   if (current.session) body.set("session", current.session);
-  const response = await fetch(config.refreshUrl, {
-    method: "POST",
-    credentials: "same-origin",
-    headers: { "X-CSRFToken": csrfToken, Accept: "application/json" },
-    body,
-  });
+  let response;
+  try {
+    response = await fetch(config.refreshUrl, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": csrfToken, Accept: "application/json" },
+      body,
+    });
+  } catch {
+    throw new RefreshError(MESSAGES.network); // no answer: status 0
+  }
   const data = await response.json().catch(() => ({}));
   if (!response.ok) {
-    const failure = new Error(data.message || MESSAGES.error);
-    failure.reason = data.error || "error";
-    failure.status = response.status;
-    failure.retryAfter = parseInt(response.headers.get("Retry-After") || "0", 10);
-    throw failure;
+    throw RefreshError.fromResponse(response.status, data, response.headers.get("Retry-After"), MESSAGES.error);
   }
   clockOffset = data.serverNow * 1000 - Date.now();
   current = { url: data.playbackUrl, expiresAt: data.expiresAt, session: data.session, used: false };
@@ -86,49 +90,39 @@ function reload() {
 }
 
 function showRefreshFailure(failure) {
-  if (failure.reason === "superseded") {
-    show("superseded", failure.message, { label: "Watch here instead", run: reload });
-  } else if (failure.status === 401) {
-    show("unauthorized", failure.message, { label: "Log in", run: reload });
-  } else if (failure.status === 429) {
-    show("rate_limited", failure.message);
-    setTimeout(start, Math.max(failure.retryAfter, 1) * 1000);
-  } else if (failure.status === 403) {
-    show("unauthorized", failure.message);
-  } else {
-    show("error", failure.message);
-  }
+  const state = stateForError(failure, config.reasons);
+  let action = null;
+  if (state === "superseded") action = { label: "Watch here instead", run: reload };
+  else if (state === "unauthorized" && failure.status === 401) action = { label: "Log in", run: reload };
+  show(state, failure.message, action);
+  const delay = retryDelay(state, failure);
+  if (delay !== null) retry.schedule(start, delay);
 }
 
-async function start() {
+function start() {
+  retry.cancel(); // this start is the retry: a pending one would load a second time
+  if (!starting) starting = load().finally(() => (starting = null));
+  return starting;
+}
+
+async function load() {
   let playback;
   try {
-    playback = tokenUsable() ? current : await refresh();
+    playback = tokenUsable(current, serverNow()) ? current : await refresh();
   } catch (failure) {
+    if (!(failure instanceof RefreshError)) throw failure;
     showRefreshFailure(failure);
     return;
   }
   playback.used = true;
+  retry.cancel(); // one asked for while the fresh token was on its way would load this stream again
   show("loading");
   player.load(playback.url);
   player.play();
 }
 
-function stateForError(err) {
-  const code = err && (err.code || err.statusCode);
-  const type = err && err.type;
-  // The HTTP status decides first: the player reports a 429 as ErrorNotAvailable, like a 404.
-  if (code === 403) return "unauthorized";
-  if (code === 429) return "viewer_limit";
-  if (code === 404) return "offline";
-  if (type === "ErrorAuthorization") return "unauthorized";
-  if (type === "ErrorNotAvailable") return "offline";
-  if (type === "ErrorNetwork" || type === "ErrorNetworkIO" || type === "ErrorTimeout") return "network";
-  return "error";
-}
-
 function onError(err) {
-  const state = stateForError(err);
+  const state = stateForError(err, config.reasons);
   if (state === "unauthorized" && !authRetried) {
     // Perhaps only this token is stale; perhaps access was withdrawn. One fresh token tells which.
     authRetried = true;
@@ -136,9 +130,8 @@ function onError(err) {
     return;
   }
   show(state);
-  if (state === "offline" || state === "viewer_limit" || state === "network") {
-    setTimeout(start, OFFLINE_RETRY_MS);
-  }
+  const delay = retryDelay(state, err);
+  if (delay !== null) retry.schedule(start, delay);
 }
 
 function onPageShow(event) {
@@ -157,6 +150,7 @@ function createPlayer(IVSPlayer) {
   const { PlayerEventType: Events, PlayerState: States } = IVSPlayer;
   created.addEventListener(States.PLAYING, () => {
     authRetried = false;
+    retry.cancel(); // playing again by itself: a retry now would only reload the stream
     show("playing");
   });
   created.addEventListener(States.BUFFERING, () => show("buffering"));
