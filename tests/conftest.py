@@ -180,7 +180,7 @@ def worker():
     return run_worker
 
 
-# --- Country rules and several regions (tests/test_geo*.py, tests/test_keyregions*.py) ---------------------
+# --- Country rules and several regions (tests/viewers/player/test_geo.py, tests/viewers/ivs/test_key_regions*.py) ---
 
 
 @pytest.fixture

@@ -86,7 +86,7 @@ class TokenAudit(models.Model):
             models.Index(fields=["channel", "issued_at"], name="audit_channel_issued"),
             # Device limits and revocation look up a viewer's recent sessions on one channel.
             models.Index(fields=["user", "channel", "issued_at"], name="audit_user_channel_issued"),
-            # When may a key leave IVS: the expiry of the last token it signed (keyrotation.deletable_at).
+            # When may a key leave IVS: the expiry of the last token it signed (key_rotation.retirement).
             models.Index(fields=["key_fingerprint", "expires_at"], name="audit_key_expires"),
         ]
 
