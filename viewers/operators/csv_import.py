@@ -25,7 +25,6 @@ from viewers.operators.csv_file import (
     NO_USER,
     RESOLUTION_CHOICES,
     ImportFileError,
-    Problem,
     Row,
     date_help,
     decode,
@@ -175,6 +174,8 @@ def plan_import(text: str, *, create_users: bool, progress: Progress | None = No
     existing = _live_entitlements({row.user_id for row in rows if row.user_id}, set(channels.values()))
     for done, row in enumerate(rows, 1):
         if row.errors:
+            # In the file's column order, whatever order the checks ran in; problems with the whole row last.
+            row.errors.sort(key=lambda error: COLUMNS.index(error.field) if error.field else len(COLUMNS))
             row.status = "error"
         elif row.user_id and (row.user_id, row.channel_id, row.starts_at, row.ends_at, row.max_resolution) in existing:
             row.status = "unchanged"
@@ -187,14 +188,13 @@ def plan_import(text: str, *, create_users: bool, progress: Progress | None = No
 
 
 def _check_values(row: Row, channels: dict) -> None:
-    # The email's problem goes first, as its column does; read_rows() has already noted the dates' problems.
     if not row.email:
-        row.errors.insert(0, Problem("email", "empty"))
+        row.problem("email", "empty")
     else:
         try:
             validate_email(row.email)
         except ValidationError:
-            row.errors.insert(0, Problem("email", f"{row.email[:60]!r} is not an email address"))
+            row.problem("email", f"{row.email[:60]!r} is not an email address")
     if not row.channel:
         row.problem("channel", "empty")
     elif row.channel not in channels:
@@ -204,7 +204,8 @@ def _check_values(row: Row, channels: dict) -> None:
     try:
         Entitlement.check_window(row.starts_at, row.ends_at)
     except ValidationError as exc:
-        row.problem("ends_at", exc.messages[0])
+        message = exc.messages[0]  # the model's sentence, cut to the style of the other problems
+        row.problem("ends_at", message[:1].lower() + message[1:].rstrip("."))
     if len(row.note) > _NOTE_MAX:
         row.problem("note", f"longer than {_NOTE_MAX} characters")
 

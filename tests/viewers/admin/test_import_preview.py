@@ -26,9 +26,9 @@ def stage(lines, create_users=False):
 
 
 def mixed(private_channel, new=90, missing=4, first=0):
-    """In this order in the file: `missing` + 1 rows for users that do not exist (the first address twice, not as a duplicate), `new`
-    new rows, 3 rows with errors (one with two bad dates; four bad dates in all), 2 rows already granted. The
-    viewers are fan<first>…, created here."""
+    """In this order in the file: `missing` + 1 rows for users that do not exist (the first address twice, in rows
+    that are not duplicates), `new` new rows, 3 rows with errors (one with two bad dates; four bad dates in all),
+    2 rows already granted. The viewers are fan<first>…, created here."""
     emails = fans(first, first + new + 2)
     for email in emails[new:]:
         Entitlement.objects.create(user=User.objects.get(email=email), channel=private_channel)

@@ -102,7 +102,7 @@ class TestThePreview:
         assert errors == {
             3: ["channel: no channel has the slug 'nope'"],
             4: ["starts_at: 'yesterday' is not a date"],
-            5: ["ends_at: The end must be after the start."],
+            5: ["ends_at: the end must be after the start"],
             6: ["duplicate of line 2"],
             7: ["email: 'not-an-email' is not an email address"],
             8: ["email: no user has this address"],
@@ -156,9 +156,13 @@ class TestGroupingTheErrors:
     def test_a_failing_row_still_says_its_user_is_missing(self, alice, carol, private_channel):
         (_, phantom) = plan(self.TEXT).failing
         assert [str(error) for error in phantom.errors] == [
-            "starts_at: 'soon' is not a date",
             "email: no user has this address",
+            "starts_at: 'soon' is not a date",
         ]
+
+    def test_a_rows_errors_come_in_the_order_of_its_columns(self, carol, private_channel):
+        (row,) = plan(csv_of("carol@example.com,main-event,2026-12-25,2026-12-24,4K,")).errors
+        assert [error.field for error in row.errors] == ["ends_at", "max_resolution"]
 
     def test_inviting_leaves_no_row_lacking_its_user(self, alice, carol, private_channel):
         result = plan(self.TEXT, create_users=True)
@@ -306,7 +310,7 @@ class TestTheCommand:
             call_command("import_entitlements", str(path), "--dry-run", "--no-progress", stdout=out)
         assert out.getvalue().splitlines() == [
             "line 3 (carol@example.com): channel: no channel has the slug 'nope'",
-            "line 6 (phantom@example.com): starts_at: 'soon' is not a date; email: no user has this address",
+            "line 6 (phantom@example.com): email: no user has this address; starts_at: 'soon' is not a date",
             "line 9 (carol@example.com): starts_at: 'later' is not a date; ends_at: 'never' is not a date",
             csv_import.date_help(),
             "No such user (3 rows); --invite creates them: ghost@example.com, spectre@example.com.",
