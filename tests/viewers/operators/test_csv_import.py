@@ -131,63 +131,6 @@ class TestThePreview:
 
 
 @pytest.mark.django_db
-class TestGroupingTheErrors:
-    """Rows that only lack their user (fixed by inviting) are kept apart from the rows to fix in the file."""
-
-    TEXT = csv_of(
-        "ghost@example.com,main-event,,,,",  # 2: no such user
-        "carol@example.com,nope,,,,",  # 3: error
-        "ghost@example.com,main-event,,,SD,",  # 4: no such user, the same address
-        "alice@example.com,main-event,,,,",  # 5: already granted
-        "phantom@example.com,main-event,soon,,,",  # 6: error, and no such user
-        "spectre@example.com,main-event,,,,",  # 7: no such user
-        "carol@example.com,main-event,,,,",  # 8: new
-    )
-
-    def test_the_groups_partition_the_rows_with_errors(self, alice, carol, private_channel):
-        result = plan(self.TEXT)
-        assert [row.line for row in result.failing] == [3, 6]
-        assert [row.line for row in result.user_missing] == [2, 4, 7]
-        assert result.missing_emails == ["ghost@example.com", "spectre@example.com"]
-        counts = result.counts()
-        assert (counts["errors"], counts["failing"], counts["user_missing"]) == (5, 2, 3)
-        assert (counts["unchanged"], counts["new"]) == (1, 1)
-
-    def test_a_failing_row_still_says_its_user_is_missing(self, alice, carol, private_channel):
-        (_, phantom) = plan(self.TEXT).failing
-        assert [str(error) for error in phantom.errors] == [
-            "email: no user has this address",
-            "starts_at: 'soon' is not a date",
-        ]
-
-    def test_a_rows_errors_come_in_the_order_of_its_columns(self, carol, private_channel):
-        (row,) = plan(csv_of("carol@example.com,main-event,2026-12-25,2026-12-24,4K,")).errors
-        assert [error.field for error in row.errors] == ["ends_at", "max_resolution"]
-
-    def test_inviting_leaves_no_row_lacking_its_user(self, alice, carol, private_channel):
-        result = plan(self.TEXT, create_users=True)
-        assert result.user_missing == [] and [row.line for row in result.failing] == [3, 6]
-
-    def test_a_row_with_two_bad_dates_names_each_field_once_without_the_format_hint(self, carol, private_channel):
-        result = plan(csv_of("carol@example.com,main-event,1st of May,tomorrow,,"))
-        (row,) = result.errors
-        assert [(error.field, error.message) for error in row.errors] == [
-            ("starts_at", "'1st of May' is not a date"),
-            ("ends_at", "'tomorrow' is not a date"),
-        ]
-        assert not any("Dates look like" in str(error) for error in row.errors)
-        assert result.has_bad_dates and not plan(csv_of("carol@example.com,nope,,,,")).has_bad_dates
-
-    def test_the_format_hint_names_the_time_zone(self, settings):
-        settings.TIME_ZONE = "Europe/Paris"
-        assert "(site time zone, Europe/Paris)" in csv_import.date_help()
-
-    def test_counts_are_singular_or_plural(self):
-        assert [csv_import.counted(n, "row") for n in (0, 1, 2, 1200)] == ["0 rows", "1 row", "2 rows", "1,200 rows"]
-        assert csv_import.counted(3, "more address", "more addresses") == "3 more addresses"
-
-
-@pytest.mark.django_db
 class TestImporting:
     def test_it_grants_and_the_access_rule_lets_the_viewer_in(self, carol, private_channel, admin_user):
         result = csv_import.import_entitlements(
@@ -295,28 +238,6 @@ class TestTheCommand:
         with pytest.raises(CommandError, match="Nothing was imported: 1 row with errors"):
             self.run(tmp_path, csv_of("carol@example.com,main-event,,,,", "carol@example.com,nope,,,,"))
         assert not Entitlement.objects.filter(user=carol).exists()
-
-    def test_it_lists_the_errors_in_the_previews_groups(self, tmp_path, alice, carol, private_channel):
-        with pytest.raises(CommandError, match="would be refused: 2 rows with errors, 3 rows for no such user"):
-            self.run(tmp_path, TestGroupingTheErrors.TEXT, "--dry-run", "--no-progress")
-
-    def test_the_groups_come_errors_first_then_the_hint_once_then_the_missing_users(
-        self, tmp_path, alice, carol, private_channel
-    ):
-        path = tmp_path / "grants.csv"
-        path.write_text(TestGroupingTheErrors.TEXT + "carol@example.com,main-event,later,never,,\n")
-        out = StringIO()
-        with pytest.raises(CommandError):
-            call_command("import_entitlements", str(path), "--dry-run", "--no-progress", stdout=out)
-        assert out.getvalue().splitlines() == [
-            "line 3 (carol@example.com): channel: no channel has the slug 'nope'",
-            "line 6 (phantom@example.com): email: no user has this address; starts_at: 'soon' is not a date",
-            "line 9 (carol@example.com): starts_at: 'later' is not a date; ends_at: 'never' is not a date",
-            csv_import.date_help(),
-            "No such user (3 rows); --invite creates them: ghost@example.com, spectre@example.com.",
-            "Would import 1 new entitlement; 1 row already granted; 0 users invited; 3 rows with errors; "
-            "3 rows for no such user; 8 rows read.",
-        ]
 
     def test_it_refuses_a_file_in_the_wrong_encoding(self, tmp_path, private_channel):
         with pytest.raises(CommandError, match="not UTF-8 text.*Nothing was imported"):
