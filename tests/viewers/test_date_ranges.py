@@ -24,7 +24,7 @@ def test_the_importer_reports_a_row_error(carol, private_channel, starts_at, end
         HEADER + f"carol@example.com,main-event,{starts_at},{ends_at},,\n", create_users=False
     )
     (row,) = plan.errors
-    assert any("out of range" in error for error in row.errors)
+    assert any("out of range" in str(error) for error in row.errors)
 
 
 def test_the_command_exits_with_a_message_not_a_traceback(carol, private_channel, tmp_path):

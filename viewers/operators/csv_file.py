@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from viewers import resolutions, validators
@@ -32,11 +33,31 @@ MAX_ROWS = 100_000
 _RESOLUTIONS = {value.replace("_", ""): value for value in resolutions.CLAIM_VALUES}
 # "SD, HD, FULL_HD, or empty for no limit": the ladder's values, for the error and the upload page's help.
 RESOLUTION_CHOICES = ", ".join(resolutions.CLAIM_VALUES) + ", or empty for no limit"
-DATE_HELP = "Dates look like 2026-03-01 or 2026-03-01T18:00 (site time zone) or 2026-03-01T18:00+01:00."
+# Kinds of problem the preview groups apart from the rest (see Problem.kind).
+BAD_DATE = "bad date"  # the accepted formats are explained once per page, not once per error
+NO_USER = "no user"  # fixed by inviting the missing users rather than by editing the file
+
+
+def date_help() -> str:
+    """The accepted date formats and the time zone of dates without one: said once, wherever dates are asked for."""
+    zone = timezone.get_default_timezone_name()
+    return f"Dates look like 2026-03-01 or 2026-03-01T18:00 (site time zone, {zone}) or 2026-03-01T18:00+01:00."
 
 
 class ImportFileError(ValueError):
     """The file as a whole cannot be read; the message says what is wrong and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a row, said once: the column it is in ("" for the row as a whole) and what is wrong."""
+
+    field: str
+    message: str
+    kind: str = ""  # BAD_DATE, NO_USER, or "" for the rest
+
+    def __str__(self):
+        return f"{self.field}: {self.message}" if self.field else self.message
 
 
 @dataclass
@@ -48,11 +69,14 @@ class Row:
     ends_at: datetime | None = None
     max_resolution: str = ""
     note: str = ""
-    errors: list[str] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
     status: str = ""  # "new", "unchanged" or "error"
     user_id: int | None = None
     channel_id: int | None = None
     invite: bool = False  # the user does not exist yet and will be created as an invitation
+
+    def problem(self, column: str, message: str, kind: str = "") -> None:
+        self.errors.append(Problem(column, message, kind))
 
 
 # --- Reading the file --------------------------------------------------------
@@ -98,11 +122,12 @@ def read_rows(text: str) -> list[Row]:
         missing = [column for column in COLUMNS if column not in names]
         if missing:
             raise ImportFileError(
-                f"Missing column(s): {', '.join(missing)}. The first line must name the columns: {','.join(COLUMNS)}."
+                f"Missing column{pluralize(missing)}: {', '.join(missing)}. "
+                f"The first line must name the columns: {','.join(COLUMNS)}."
             )
         duplicated = sorted({name for name in names if name in COLUMNS and names.count(name) > 1})
         if duplicated:
-            raise ImportFileError(f"Column(s) named twice: {', '.join(duplicated)}.")
+            raise ImportFileError(f"Column{pluralize(duplicated)} named twice: {', '.join(duplicated)}.")
         index = {column: names.index(column) for column in COLUMNS}
         rows = []
         for values in reader:
@@ -116,7 +141,7 @@ def read_rows(text: str) -> list[Row]:
             row.ends_at = _parse_when(get["ends_at"], "ends_at", row)
             row.max_resolution = _parse_resolution(get["max_resolution"], row)
             if len(values) > len(header):
-                row.errors.append(f"{len(values)} values but the header names {len(header)} columns")
+                row.problem("", f"{len(values)} values but the header names {len(header)} columns")
             rows.append(row)
     except csv.Error as exc:
         raise ImportFileError(f"Line {reader.line_num} is not valid CSV: {exc}.") from None
@@ -131,13 +156,13 @@ def _parse_when(value: str, column: str, row: Row) -> datetime | None:
     try:
         when = datetime.fromisoformat(value)
     except ValueError:
-        row.errors.append(f"bad date in {column}: {value[:40]!r}. {DATE_HELP}")
+        row.problem(column, f"{value[:40]!r} is not a date", BAD_DATE)
         return None
     when = timezone.make_aware(when) if timezone.is_naive(when) else when
     try:
         validators.validate_date_in_range(when)
     except ValidationError:
-        row.errors.append(f"{column} {value[:40]!r} is out of range: {validators.DATE_RANGE}")
+        row.problem(column, f"{value[:40]!r} is out of range: {validators.DATE_RANGE}")
         return None
     return when
 
@@ -147,6 +172,6 @@ def _parse_resolution(value: str, row: Row) -> str:
     if key in ("", "ANY", "NONE"):
         return ""
     if key not in _RESOLUTIONS:
-        row.errors.append(f"max_resolution {value[:20]!r} is not one of {RESOLUTION_CHOICES}")
+        row.problem("max_resolution", f"{value[:20]!r} is not one of {RESOLUTION_CHOICES}")
         return ""
     return _RESOLUTIONS[key]

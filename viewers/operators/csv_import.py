@@ -19,12 +19,14 @@ from viewers import services
 from viewers.models import Channel, Entitlement, User
 from viewers.operators import invitations
 from viewers.operators.csv_file import (
+    BAD_DATE,
     COLUMNS,
-    DATE_HELP,
     MAX_FILE_BYTES,
+    NO_USER,
     RESOLUTION_CHOICES,
     ImportFileError,
     Row,
+    date_help,
     decode,
     read_rows,
     too_large,
@@ -33,16 +35,18 @@ from viewers.operators.csv_file import (
 # The file-reading names (csv_file.py) are part of this module's interface for the admin and the command.
 __all__ = [
     "COLUMNS",
-    "DATE_HELP",
     "MAX_FILE_BYTES",
     "RESOLUTION_CHOICES",
     "ImportFileError",
     "ImportRefused",
+    "counted",
+    "date_help",
     "decode",
     "import_entitlements",
     "plan_import",
     "read_rows",
     "too_large",
+    "what_stops",
 ]
 
 _NOTE_MAX = Entitlement._meta.get_field("note").max_length
@@ -59,7 +63,30 @@ class Plan:
 
     @property
     def errors(self) -> list[Row]:
+        """Every row that stops the import, whatever its problem."""
         return [row for row in self.rows if row.errors]
+
+    # The preview and the command list the errors in groups, so that rows lacking only their user (fixed by
+    # inviting) do not bury the rows that need fixing in the file. The two groups partition `errors`.
+    @property
+    def failing(self) -> list[Row]:
+        """Rows with a problem to fix in the file: everything except a missing user alone."""
+        return [row for row in self.rows if any(error.kind != NO_USER for error in row.errors)]
+
+    @property
+    def user_missing(self) -> list[Row]:
+        """Rows whose one problem is that no user has their email (without "invite missing users")."""
+        return [row for row in self.rows if row.errors and all(error.kind == NO_USER for error in row.errors)]
+
+    @property
+    def missing_emails(self) -> list[str]:
+        """The addresses of `user_missing`, each once, in the order the file first has them."""
+        return list(dict.fromkeys(row.email for row in self.user_missing))
+
+    @property
+    def has_bad_dates(self) -> bool:
+        """Whether to explain the date formats (once, not in every error)."""
+        return any(error.kind == BAD_DATE for row in self.rows for error in row.errors)
 
     @property
     def new(self) -> list[Row]:
@@ -79,6 +106,8 @@ class Plan:
             "new": len(self.new),
             "unchanged": len(self.unchanged),
             "errors": len(self.errors),
+            "failing": len(self.failing),
+            "user_missing": len(self.user_missing),
             "invitations": len(self.emails_to_invite),
         }
 
@@ -87,8 +116,18 @@ class ImportRefused(Exception):
     """Some rows have errors, so nothing was written."""
 
     def __init__(self, plan: Plan):
-        super().__init__(f"{len(plan.errors)} row(s) have errors; nothing was imported.")
+        super().__init__(f"Nothing was imported: {', '.join(what_stops(plan.counts()))}.")
         self.plan = plan
+
+
+def what_stops(counts: dict) -> list[str]:
+    """What stops an import, counted as the preview and the command group it: ["2 rows with errors", …]."""
+    parts = []
+    if counts["failing"]:
+        parts.append(f"{counted(counts['failing'], 'row')} with errors")
+    if counts["user_missing"]:
+        parts.append(f"{counted(counts['user_missing'], 'row')} for no such user")
+    return parts
 
 
 # --- Checking the rows against the database ---------------------------------
@@ -104,7 +143,7 @@ def plan_import(text: str, *, create_users: bool, progress: Progress | None = No
     emails = set()
     for row in rows:
         _check_values(row, channels)
-        if row.email and not any(error.startswith("email") for error in row.errors):
+        if row.email and not any(error.field == "email" for error in row.errors):
             row.email = row.email.lower()
             emails.add(row.email)
     users = _users_by_email(emails)
@@ -116,25 +155,27 @@ def plan_import(text: str, *, create_users: bool, progress: Progress | None = No
         if row.errors:
             pass  # a row that could not be read is not compared with the others
         elif key in seen:
-            row.errors.append(f"duplicate of line {seen[key]}")
+            row.problem("", f"duplicate of line {seen[key]}")
         else:
             seen[key] = row.line
         ids = users.get(row.email, [])
         if len(ids) > 1:
-            row.errors.append(f"{len(ids)} users have the email {row.email}; grant this one by hand")
+            row.problem("email", f"{len(ids)} users have this address; grant this row by hand")
         elif ids:
             row.user_id = ids[0]
         elif row.email in emails:
             if not create_users:
-                row.errors.append(f"no user has the email {row.email} (choose “invite missing users” to create one)")
+                row.problem("email", "no user has this address", NO_USER)
             elif row.email in taken_usernames or len(row.email) > _USERNAME_MAX:
-                row.errors.append(f"cannot invite {row.email}: that username is taken or too long")
+                row.problem("email", "cannot invite this address: it is taken or too long as a username")
             else:
                 row.invite = True
 
     existing = _live_entitlements({row.user_id for row in rows if row.user_id}, set(channels.values()))
     for done, row in enumerate(rows, 1):
         if row.errors:
+            # In the file's column order, whatever order the checks ran in; problems with the whole row last.
+            row.errors.sort(key=lambda error: COLUMNS.index(error.field) if error.field else len(COLUMNS))
             row.status = "error"
         elif row.user_id and (row.user_id, row.channel_id, row.starts_at, row.ends_at, row.max_resolution) in existing:
             row.status = "unchanged"
@@ -148,24 +189,25 @@ def plan_import(text: str, *, create_users: bool, progress: Progress | None = No
 
 def _check_values(row: Row, channels: dict) -> None:
     if not row.email:
-        row.errors.insert(0, "email is empty")
+        row.problem("email", "empty")
     else:
         try:
             validate_email(row.email)
         except ValidationError:
-            row.errors.insert(0, f"email {row.email[:60]!r} is not an email address")
+            row.problem("email", f"{row.email[:60]!r} is not an email address")
     if not row.channel:
-        row.errors.append("channel is empty")
+        row.problem("channel", "empty")
     elif row.channel not in channels:
-        row.errors.append(f"unknown channel {row.channel[:60]!r}")
+        row.problem("channel", f"no channel has the slug {row.channel[:60]!r}")
     else:
         row.channel_id = channels[row.channel]
     try:
         Entitlement.check_window(row.starts_at, row.ends_at)
     except ValidationError as exc:
-        row.errors.append(f"ends_at: {exc.messages[0]}")
+        message = exc.messages[0]  # the model's sentence, cut to the style of the other problems
+        row.problem("ends_at", message[:1].lower() + message[1:].rstrip("."))
     if len(row.note) > _NOTE_MAX:
-        row.errors.append(f"note is longer than {_NOTE_MAX} characters")
+        row.problem("note", f"longer than {_NOTE_MAX} characters")
 
 
 def _chunks(values):
@@ -231,6 +273,11 @@ def import_entitlements(text: str, *, create_users: bool, granted_by=None, progr
             services.entitlements_grant_bulk(entitlements, granted_by=granted_by)
             _report(progress, "writing", start + len(batch), total)
     return {**plan.counts(), "invited_user_ids": sorted(invited.values())}
+
+
+def counted(count: int, noun: str, plural: str = "") -> str:
+    """How the preview and the command count things: "1 row", "2 rows", "1,200 rows"."""
+    return f"{count:,} {noun if count == 1 else plural or noun + 's'}"
 
 
 def _report(progress: Progress | None, stage: str, done: int, total: int) -> None:

@@ -55,13 +55,15 @@ class TestImportPage:
         staged = EntitlementImport.objects.get()
         preview = admin_client.get(response["Location"])
         body = preview.content.decode()
-        assert "<b>2</b> row(s) read" in body and "2 new" in body and "1 user(s) to invite" in body
+        assert "<b>2 rows</b> read" in body and "2 new" in body and "1 user to invite" in body
         assert 'name="confirm"' in body
         assert not Entitlement.objects.filter(user=carol).exists()  # the preview writes nothing
 
         done = admin_client.post(response["Location"], {"confirm": "1"})
         assert done.status_code == 302
-        assert messages_of(done)[0] == "Imported 2 new entitlement(s); 0 were already granted; 1 user(s) invited."
+        assert messages_of(done)[0] == (
+            "Imported 2 new entitlements; 0 rows already granted, left alone; 1 user invited."
+        )
         assert Entitlement.objects.get(user=carol).created_by == admin_user
         assert Invitation.objects.get().user.email == "new@example.com"
         staged.refresh_from_db()
@@ -84,8 +86,8 @@ class TestImportPage:
             admin_client, (HEADER + "carol@example.com,main-event,,,,\nghost@example.com,nope,soon,,,\n").encode()
         )
         body = admin_client.get(response["Location"]).content.decode()
-        assert "unknown channel &#x27;nope&#x27;" in body and "bad date in starts_at" in body
-        assert "no user has the email ghost@example.com" in body
+        assert "no channel has the slug &#x27;nope&#x27;" in body and "&#x27;soon&#x27; is not a date" in body
+        assert "no user has this address" in body
         assert 'name="confirm"' not in body
         refused = admin_client.post(response["Location"], {"confirm": "1"})
         assert refused.status_code == 302
@@ -95,7 +97,7 @@ class TestImportPage:
         "content,message",
         [
             ((HEADER + "josé@example.com,main-event,,,,\n").encode("latin-1"), "not UTF-8 text"),
-            (b"email,channel\nalice@example.com,main-event\n", "Missing column(s): starts_at, ends_at"),
+            (b"email,channel\nalice@example.com,main-event\n", "Missing columns: starts_at, ends_at"),
             (b"\x89PNG\r\n\x1a\n\x00\x00\x00", "binary data"),
             (b"", "The submitted file is empty."),
             (HEADER.encode(), "a header but no rows"),

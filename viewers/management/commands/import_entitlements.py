@@ -15,6 +15,8 @@ from viewers.operators import csv_import, emails, exports
 from viewers.operators.invitations import invitation_links
 
 SHOW_ERRORS = 50
+SHOW_ADDRESSES = 20
+counted = csv_import.counted
 
 
 class Command(BaseCommand):
@@ -64,12 +66,7 @@ class Command(BaseCommand):
         started = time.monotonic()
         try:
             if dry_run:
-                plan = csv_import.plan_import(text, create_users=invite, progress=progress)
-                self._finish_bar(progress)
-                self._report_errors(plan)
-                self._summary("Would import", plan.counts())
-                if plan.errors:
-                    raise CommandError(f"{len(plan.errors)} row(s) have errors; fix them before importing.")
+                self._dry_run(text, invite, progress)
                 return
             result = csv_import.import_entitlements(text, create_users=invite, granted_by=granted_by, progress=progress)
         except csv_import.ImportFileError as exc:
@@ -80,12 +77,22 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         self._finish_bar(progress)
         self._summary("Imported", result)
-        self.stdout.write(f"Took {time.monotonic() - started:.1f} s.")
+        took = time.monotonic() - started
+        self.stdout.write(f"Took {took:.1f} s." if took >= 1 else f"Took {took * 1000:.0f} ms.")
         if links_out and result["invited_user_ids"]:
             self._write_links(Path(links_out), result["invited_user_ids"], base_url)
         if email_invitations and result["invited_user_ids"]:
             users = User.objects.filter(pk__in=result["invited_user_ids"]).order_by("email")
             self.stdout.write(emails.invitations_report(*emails.send_invitations(users, base_url)))
+
+    def _dry_run(self, text, invite, progress):
+        plan = csv_import.plan_import(text, create_users=invite, progress=progress)
+        self._finish_bar(progress)
+        self._report_errors(plan)
+        counts = plan.counts()
+        self._summary("Would import", counts)
+        if plan.errors:
+            raise CommandError(f"The import would be refused: {', '.join(csv_import.what_stops(counts))}.")
 
     def _read(self, path: Path) -> str:
         try:
@@ -117,17 +124,32 @@ class Command(BaseCommand):
             self.stdout.write("")
 
     def _report_errors(self, plan):
-        for row in plan.errors[:SHOW_ERRORS]:
-            self.stdout.write(f"line {row.line}: {'; '.join(row.errors)}")
-        if len(plan.errors) > SHOW_ERRORS:
-            self.stdout.write(f"… and {len(plan.errors) - SHOW_ERRORS} more row(s) with errors.")
+        """In the admin preview's groups: rows to fix in the file, the date formats once, then the missing users."""
+        failing = plan.failing
+        for row in failing[:SHOW_ERRORS]:
+            email = f" ({row.email[:60]})" if row.email else ""
+            self.stdout.write(f"line {row.line}{email}: {'; '.join(map(str, row.errors))}")
+        if len(failing) > SHOW_ERRORS:
+            self.stdout.write(f"… and {counted(len(failing) - SHOW_ERRORS, 'more row')} with errors.")
+        if plan.has_bad_dates:
+            self.stdout.write(csv_import.date_help())
+        missing = plan.missing_emails
+        if missing:
+            more = len(missing) - SHOW_ADDRESSES
+            more = f" and {counted(more, 'more address', 'more addresses')}" if more > 0 else ""
+            self.stdout.write(
+                f"No such user ({counted(len(plan.user_missing), 'row')}); --invite creates them: "
+                f"{', '.join(missing[:SHOW_ADDRESSES])}{more}."
+            )
 
     def _summary(self, verb, counts):
-        self.stdout.write(
-            f"{verb} {counts['new']} new entitlement(s); {counts['unchanged']} already granted; "
-            f"{counts['invitations']} user(s) invited; {counts['errors']} row(s) with errors; "
-            f"{counts['rows']} row(s) read."
-        )
+        parts = [
+            f"{verb} {counted(counts['new'], 'new entitlement')}",
+            f"{counted(counts['unchanged'], 'row')} already granted",
+            f"{counted(counts['invitations'], 'user')} invited",
+        ]
+        parts += csv_import.what_stops(counts)
+        self.stdout.write("; ".join([*parts, f"{counted(counts['rows'], 'row')} read."]))
 
     def _write_links(self, path: Path, user_ids, base_url):
         users = User.objects.filter(pk__in=user_ids).order_by("email")
@@ -137,4 +159,5 @@ class Command(BaseCommand):
             raise CommandError(f"The import is done, but {path} cannot be created: {exc.strerror}.") from None
         with os.fdopen(fd, "w", newline="") as f:
             f.writelines(exports.csv_lines(["email", "password_set_link"], invitation_links(users, base_url)))
-        self.stdout.write(f"Password-set links for {len(user_ids)} invited user(s) written to {path} (mode 0600).")
+        invited = counted(len(user_ids), "invited user")
+        self.stdout.write(f"Password-set links for {invited} written to {path} (mode 0600).")
