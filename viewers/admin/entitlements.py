@@ -1,5 +1,6 @@
-"""Entitlements in the admin: the list and form, the bulk actions (revoke, end now, extend) with their
-confirmation page, granting channels to a group, and the CSV export. Every write goes through viewers.services."""
+"""Entitlements in the admin: the list (with a status filter) and form, the bulk actions (revoke, end now,
+extend) with their confirmation page, granting channels to a group, and the CSV export. Every write goes through
+viewers.services."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -14,8 +15,23 @@ from django.utils.html import format_html
 from viewers import access, services, validators
 from viewers.admin.base import BoundedDateChangeList, OpsMedia, admin_view, changelist_url, export_path, render
 from viewers.admin.imports import import_preview, import_upload, with_upload_cap
-from viewers.models import Channel, Entitlement, Resolution
+from viewers.models import ENTITLEMENT_STATES, Channel, Entitlement, Resolution
 from viewers.operators import exports
+
+
+class StatusFilter(admin.SimpleListFilter):
+    """The status column's states (access.entitlement_state), each selected by its QuerySet rule (in_state)."""
+
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [(state, state.capitalize()) for state in ENTITLEMENT_STATES]
+
+    def queryset(self, request, queryset):
+        if self.value() in ENTITLEMENT_STATES:
+            return queryset.in_state(self.value(), timezone.now())
+        return queryset
 
 
 class WindowField(forms.DateTimeField):
@@ -129,7 +145,7 @@ def bulk_action(model_admin, request, queryset, action):
 @admin.register(Entitlement)
 class EntitlementAdmin(admin.ModelAdmin):
     list_display = ("holder_display", "channel", "starts_at", "ends_at", "max_resolution", "status", "note")
-    list_filter = ("channel", "group", "max_resolution", ("revoked_at", admin.EmptyFieldListFilter))
+    list_filter = (StatusFilter, "channel", "group", "max_resolution")
     search_fields = ("user__username", "user__email", "group__name", "channel__name", "channel__slug", "note")
     list_select_related = ("user", "group", "channel")
     autocomplete_fields = ("user", "group", "channel")

@@ -112,12 +112,6 @@ class TestSearchAndFilters:
         rows = changelist_rows(admin_client.get(ENTITLEMENTS, {"channel__id__exact": public_channel.pk}))
         assert rows == [other]
 
-    def test_it_filters_revoked_from_unrevoked(self, admin_client, alice, frank):
-        revoked = changelist_rows(admin_client.get(ENTITLEMENTS, {"revoked_at__isempty": "0"}))
-        unrevoked = changelist_rows(admin_client.get(ENTITLEMENTS, {"revoked_at__isempty": "1"}))
-        assert revoked == [entitlement_of(frank)]
-        assert unrevoked == [entitlement_of(alice)]
-
     def test_it_shows_each_entitlement_status(self, admin_client, alice, dave, erin, frank):
         body = admin_client.get(ENTITLEMENTS).content.decode()
         for word in ("active", "ended", "upcoming", "revoked"):
