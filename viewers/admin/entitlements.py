@@ -2,20 +2,19 @@
 extend) with their confirmation page, granting channels to a group, and the CSV export. Every write goes through
 viewers.services."""
 
-from django import forms
 from django.contrib import admin, messages
-from django.contrib.auth.models import Group
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.shortcuts import redirect
 from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import ngettext
 
 from viewers import access, services, validators
 from viewers.admin.base import BoundedDateChangeList, OpsMedia, admin_view, changelist_url, export_path, render
+from viewers.admin.entitlement_forms import ExtendForm, GroupGrantForm
 from viewers.admin.imports import import_preview, import_upload, with_upload_cap
-from viewers.models import ENTITLEMENT_STATES, Channel, Entitlement, Resolution
+from viewers.models import ENTITLEMENT_STATES, Entitlement
 from viewers.operators import exports
 
 
@@ -34,37 +33,11 @@ class StatusFilter(admin.SimpleListFilter):
         return queryset
 
 
-class WindowField(forms.DateTimeField):
-    widget = forms.DateTimeInput(attrs={"type": "datetime-local"})
-    default_validators = [validators.validate_date_in_range]
-
-
-class GroupGrantForm(forms.Form):
-    group = forms.ModelChoiceField(queryset=Group.objects.order_by("name"))
-    channels = forms.ModelMultipleChoiceField(
-        queryset=Channel.objects.filter(is_private=True), widget=forms.CheckboxSelectMultiple
-    )
-    starts_at = WindowField(required=False, help_text="Empty: from now on. In the site's time zone.")
-    ends_at = WindowField(required=False, help_text="Empty: no end.")
-    max_resolution = forms.ChoiceField(choices=[("", "No limit"), *Resolution.choices], required=False)
-    note = forms.CharField(max_length=500, required=False)
-
-    def clean(self):
-        data = super().clean()
-        starts, ends = data.get("starts_at"), data.get("ends_at")
-        try:
-            Entitlement.check_window(starts, ends)
-        except ValidationError as exc:
-            self.add_error(None, exc)
-        if ends and ends <= timezone.now():
-            self.add_error("ends_at", "This window has already ended.")
-        return data
-
-
 def group_grant(model_admin, request):
-    """The form (GET), a confirmation page with the group's size (POST), then the grant (POST "confirm")."""
+    """The form (GET, or POST "edit" from the confirmation to change it), a confirmation with the group's size
+    (POST), then the grant (POST "confirm")."""
     form = GroupGrantForm(request.POST or None)
-    if not (request.method == "POST" and form.is_valid()):
+    if not (request.method == "POST" and form.is_valid()) or "edit" in request.POST:
         title = "Grant channels to a group"
         return render(model_admin, request, "admin/viewers/entitlement/group_grant.html", title, form=form)
     data = form.cleaned_data
@@ -74,7 +47,7 @@ def group_grant(model_admin, request):
             request,
             "admin/viewers/entitlement/group_grant_confirm.html",
             "Confirm the group grant",
-            form=form,
+            confirmed=form,  # not `form`: the page carries its fields hidden, with no widgets to load
             data=data,
             members=data["group"].user_set.count(),
             active_members=data["group"].user_set.filter(is_active=True).count(),
@@ -86,18 +59,13 @@ def group_grant(model_admin, request):
         granted_by=request.user,
         **{name: data[name] for name in fields},
     )
-    messages.success(request, f"Granted {len(created)} channel(s) to the group {data['group'].name}.")
+    message = ngettext(
+        "Granted %(count)d channel to the group %(group)s.",
+        "Granted %(count)d channels to the group %(group)s.",
+        len(created),
+    )
+    messages.success(request, message % {"count": len(created), "group": data["group"].name})
     return redirect(changelist_url(model_admin, f"?group__id__exact={data['group'].pk}"))
-
-
-class ExtendForm(forms.Form):
-    until = WindowField(label="New end", help_text="In the site's time zone.")
-
-    def clean_until(self):
-        until = self.cleaned_data["until"]
-        if until <= timezone.now():
-            raise forms.ValidationError("Choose a time in the future.")
-        return until
 
 
 BULK_ACTIONS = {

@@ -143,6 +143,12 @@ def run_action(client, action, entitlements, **extra):
     return client.post(ENTITLEMENTS, data)
 
 
+def until_fields(until) -> dict:
+    """The extend form's new end, as the admin's split date and time widget posts it."""
+    local = timezone.localtime(until)
+    return {"until_0": local.strftime("%Y-%m-%d"), "until_1": local.strftime("%H:%M")}
+
+
 @pytest.mark.django_db
 class TestRevokeAction:
     def test_it_asks_for_confirmation_first(self, admin_client, alice, bob):
@@ -178,15 +184,13 @@ class TestExtendAction:
         assert response.status_code == 200
         assert "admin/viewers/entitlement/bulk_confirm.html" in [t.name for t in response.templates]
         body = response.content.decode()
-        assert 'name="until"' in body and 'name="apply"' in body
+        assert 'name="until_0"' in body and 'name="until_1"' in body and 'name="apply"' in body
         assert f'name="{ACTION_CHECKBOX_NAME}" value="{entitlement_of(alice).pk}"' in body
         assert entitlement_of(alice).ends_at is None
 
     def test_it_sets_the_new_end(self, admin_client, alice, bob):
         until = (timezone.localtime() + timedelta(days=30)).replace(second=0, microsecond=0)
-        response = run_action(
-            admin_client, "extend", [entitlement_of(alice)], apply="Extend", until=until.strftime("%Y-%m-%dT%H:%M")
-        )
+        response = run_action(admin_client, "extend", [entitlement_of(alice)], apply="Extend", **until_fields(until))
         assert response.status_code == 302
         assert entitlement_of(alice).ends_at == until
         assert Entitlement.objects.get(group__name="subscribers").ends_at is None
@@ -195,18 +199,14 @@ class TestExtendAction:
     def test_it_refuses_a_date_in_the_past(self, admin_client, dave):
         before = entitlement_of(dave).ends_at
         past = timezone.localtime() - timedelta(hours=1)
-        response = run_action(
-            admin_client, "extend", [entitlement_of(dave)], apply="Extend", until=past.strftime("%Y-%m-%dT%H:%M")
-        )
+        response = run_action(admin_client, "extend", [entitlement_of(dave)], apply="Extend", **until_fields(past))
         assert response.status_code == 200
         assert "Choose a time in the future." in response.content.decode()
         assert entitlement_of(dave).ends_at == before
 
     def test_it_leaves_revoked_entitlements_alone(self, admin_client, frank):
         until = timezone.localtime() + timedelta(days=30)
-        run_action(
-            admin_client, "extend", [entitlement_of(frank)], apply="Extend", until=until.strftime("%Y-%m-%dT%H:%M")
-        )
+        run_action(admin_client, "extend", [entitlement_of(frank)], apply="Extend", **until_fields(until))
         assert entitlement_of(frank).ends_at is None
 
 

@@ -1,10 +1,9 @@
-"""The admin's operations pages through the test client: bulk import, group grants, bulk actions,
-invitations; and query counts on every admin list page."""
+"""The admin's operations pages through the test client: bulk import, bulk actions, invitations; and query counts
+on every admin list page. (Group grants: test_group_grant.py.)"""
 
 import csv
 import io
 import uuid
-from datetime import timedelta
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -21,7 +20,6 @@ from viewers.operators import csv_import
 
 ENTITLEMENTS = "/admin/viewers/entitlement/"
 IMPORT = ENTITLEMENTS + "import/"
-GROUP_GRANT = ENTITLEMENTS + "group-grant/"
 HEADER = "email,channel,starts_at,ends_at,max_resolution,note\n"
 
 
@@ -154,41 +152,6 @@ class TestInvitationLinks:
         path = link.removeprefix("http://testserver")
         landing = client.get(path, follow=True)
         assert "Choose a password" in landing.content.decode()
-
-
-@pytest.mark.django_db
-class TestGroupGrant:
-    def test_it_previews_with_the_number_of_viewers_then_grants(
-        self, admin_client, bob, private_channel, hidden_channel
-    ):
-        subscribers = Group.objects.get(name="subscribers")
-        User.objects.create_user("zed", is_active=False).groups.add(subscribers)
-        ends = (timezone.localtime() + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M")
-        data = {"group": subscribers.pk, "channels": [hidden_channel.pk], "ends_at": ends, "max_resolution": "HD"}
-        preview = admin_client.post(GROUP_GRANT, data)
-        body = preview.content.decode()
-        assert "This gives <b>1 viewer(s)</b>" in body and "2 members in all" in body
-        assert not Entitlement.objects.filter(channel=hidden_channel).exists()
-        done = admin_client.post(GROUP_GRANT, {**data, "confirm": "1"})
-        assert done.status_code == 302
-        granted = Entitlement.objects.get(channel=hidden_channel)
-        assert (granted.group, granted.max_resolution, granted.ends_at is not None) == (subscribers, "HD", True)
-
-    def test_a_window_that_ends_before_it_starts_is_a_form_error(self, admin_client, subscribers, private_channel):
-        now = timezone.localtime()
-        data = {
-            "group": subscribers.pk,
-            "channels": [private_channel.pk],
-            "starts_at": (now + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"),
-            "ends_at": (now + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
-            "confirm": "1",
-        }
-        response = admin_client.post(GROUP_GRANT, data)
-        assert response.status_code == 200 and "The end must be after the start." in response.content.decode()
-        assert Entitlement.objects.count() == 1
-
-    def test_the_form_renders(self, admin_client, subscribers):
-        assert admin_client.get(GROUP_GRANT).status_code == 200
 
 
 def run_action(client, action, entitlements, query="", **extra):
