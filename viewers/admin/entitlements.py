@@ -1,5 +1,5 @@
 """Entitlements in the admin: the list (with a status filter) and form, the bulk actions (revoke, end now,
-extend) with their confirmation page, granting channels to a group, and the CSV export. Every write goes through
+extend; entitlement_bulk.py), granting channels to a group, and the CSV export. Every write goes through
 viewers.services."""
 
 from django.contrib import admin, messages
@@ -12,7 +12,8 @@ from django.utils.translation import ngettext
 
 from viewers import access, services, validators
 from viewers.admin.base import BoundedDateChangeList, OpsMedia, admin_view, changelist_url, export_path, render
-from viewers.admin.entitlement_forms import ExtendForm, GroupGrantForm
+from viewers.admin.entitlement_bulk import bulk_action
+from viewers.admin.entitlement_forms import GroupGrantForm
 from viewers.admin.imports import import_preview, import_upload, with_upload_cap
 from viewers.models import ENTITLEMENT_STATES, Entitlement
 from viewers.operators import exports
@@ -66,48 +67,6 @@ def group_grant(model_admin, request):
     )
     messages.success(request, message % {"count": len(created), "group": data["group"].name})
     return redirect(changelist_url(model_admin, f"?group__id__exact={data['group'].pk}"))
-
-
-BULK_ACTIONS = {
-    "revoke": ("Revoke", "Revoked", "They stop being able to start playback now; the rows stay for the record."),
-    "end_now": ("End now", "Ended", "Entitlements in force end now. Upcoming, ended and revoked ones are left alone."),
-    "extend": ("Extend", "Extended", "Live entitlements get the new end. Revoked ones are left alone."),
-}
-
-
-def _apply_bulk_action(request, queryset, action, form) -> int:
-    if action == "revoke":
-        return services.entitlements_revoke(entitlements=queryset, revoked_by=request.user)
-    if action == "end_now":
-        return services.entitlements_end_now(entitlements=queryset)
-    return services.entitlements_extend(entitlements=queryset, until=form.cleaned_data["until"])
-
-
-def bulk_action(model_admin, request, queryset, action):
-    """Confirmation page for revoke / end now / extend, then the write through viewers.services."""
-    verb, done, explanation = BULK_ACTIONS[action]
-    form = ExtendForm(request.POST if "apply" in request.POST else None) if action == "extend" else None
-    if "apply" in request.POST and (form is None or form.is_valid()):
-        count = _apply_bulk_action(request, queryset, action, form)
-        model_admin.message_user(request, f"{done} {count} entitlement(s).", messages.SUCCESS)
-        return None
-    select_across = request.POST.get("select_across") == "1"
-    return render(
-        model_admin,
-        request,
-        "admin/viewers/entitlement/bulk_confirm.html",
-        f"{verb} entitlements",
-        action=action,
-        verb=verb,
-        explanation=explanation,
-        form=form,
-        count=queryset.count(),
-        viewers=queryset.holders().count(),
-        pks=[] if select_across else list(queryset.values_list("pk", flat=True)),
-        select_across=select_across,
-        first_pk=request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME)[:1],
-        action_checkbox_name=admin.helpers.ACTION_CHECKBOX_NAME,
-    )
 
 
 @admin.register(Entitlement)

@@ -8,6 +8,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.utils import timezone
 
 from tests.factories import audit_row
+from tests.visible_text import visible_text
 from viewers.ivs import tokens
 from viewers.models import Entitlement, PlaybackKey, TokenAudit, User
 
@@ -156,7 +157,7 @@ class TestRevokeAction:
             admin_client, "revoke", [entitlement_of(alice), Entitlement.objects.get(group__name="subscribers")]
         )
         assert response.status_code == 200
-        assert "Revoke <b>2 entitlement(s)</b>, held by <b>2 viewer(s)</b>" in response.content.decode()
+        assert "Revoke 2 entitlements, held by 2 viewers" in " ".join(visible_text(response.content.decode()).split())
         assert not entitlement_of(alice).is_revoked
 
     def test_it_revokes_only_the_selected_entitlements(self, admin_client, admin_user, alice, bob, carol):
@@ -174,7 +175,7 @@ class TestRevokeAction:
         assert entitlement_of(frank).revoked_by is None
         assert entitlement_of(alice).is_revoked
         messages = [str(m) for m in response.wsgi_request._messages]
-        assert messages == ["Revoked 1 entitlement(s)."]
+        assert messages == ["Revoked 1 entitlement."]
 
 
 @pytest.mark.django_db
@@ -194,7 +195,7 @@ class TestExtendAction:
         assert response.status_code == 302
         assert entitlement_of(alice).ends_at == until
         assert Entitlement.objects.get(group__name="subscribers").ends_at is None
-        assert [str(m) for m in response.wsgi_request._messages] == ["Extended 1 entitlement(s)."]
+        assert [str(m) for m in response.wsgi_request._messages] == ["Extended 1 entitlement."]
 
     def test_it_refuses_a_date_in_the_past(self, admin_client, dave):
         before = entitlement_of(dave).ends_at

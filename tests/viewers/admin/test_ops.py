@@ -1,5 +1,5 @@
-"""The admin's operations pages through the test client: bulk import, bulk actions, invitations; and query counts
-on every admin list page. (Group grants: test_group_grant.py.)"""
+"""The admin's operations pages through the test client: bulk import and invitations; and query counts on every
+admin list page. (Group grants and the bulk actions: test_group_grant.py, test_bulk_actions.py.)"""
 
 import csv
 import io
@@ -11,7 +11,6 @@ from django.contrib.auth.models import Group, Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from tests.factories import audit_row, playback_url_for, revocation_row
 from viewers.ivs import key_rotation
@@ -152,40 +151,6 @@ class TestInvitationLinks:
         path = link.removeprefix("http://testserver")
         landing = client.get(path, follow=True)
         assert "Choose a password" in landing.content.decode()
-
-
-def run_action(client, action, entitlements, query="", **extra):
-    return client.post(
-        ENTITLEMENTS + query, {"action": action, ACTION_CHECKBOX_NAME: [e.pk for e in entitlements], **extra}
-    )
-
-
-@pytest.mark.django_db
-class TestBulkActions:
-    def test_end_now_confirms_then_ends_only_what_is_in_force(self, admin_client, alice, erin, frank):
-        chosen = list(Entitlement.objects.filter(user__in=[alice, erin, frank]))
-        page = run_action(admin_client, "end_now", chosen)
-        assert "End now <b>3 entitlement(s)</b>, held by <b>3 viewer(s)</b>" in page.content.decode()
-        assert Entitlement.objects.get(user=alice).ends_at is None
-        done = run_action(admin_client, "end_now", chosen, apply="yes")
-        assert messages_of(done) == ["Ended 1 entitlement(s)."]
-        assert Entitlement.objects.get(user=alice).ends_at <= timezone.now()
-        assert Entitlement.objects.get(user=erin).ends_at is None
-
-    def test_the_confirmation_counts_group_members_as_viewers(self, admin_client, bob, subscribers):
-        for name in ["m1", "m2"]:
-            User.objects.create_user(name).groups.add(subscribers)
-        page = run_action(admin_client, "extend", [Entitlement.objects.get(group=subscribers)])
-        assert "held by <b>3 viewer(s)</b>" in page.content.decode()
-
-    def test_select_all_across_pages_keeps_the_filter(self, admin_client, alice, bob, public_channel, private_channel):
-        other = Entitlement.objects.create(user=User.objects.create_user("zoe"), channel=public_channel)
-        query = f"?channel__id__exact={public_channel.pk}"
-        page = run_action(admin_client, "revoke", [other], query=query, select_across="1")
-        assert 'name="select_across" value="1"' in page.content.decode()
-        run_action(admin_client, "revoke", [other], query=query, select_across="1", apply="yes")
-        assert Entitlement.objects.get(pk=other.pk).is_revoked
-        assert not Entitlement.objects.filter(channel=private_channel, revoked_at__isnull=False).exists()
 
 
 @pytest.mark.django_db
