@@ -1,54 +1,44 @@
-"""Entitlements in the admin: the list and form, the bulk actions (revoke, end now, extend) with their
-confirmation page, granting channels to a group, and the CSV export. Every write goes through viewers.services."""
+"""Entitlements in the admin: the list (with a status filter) and form, the bulk actions (revoke, end now,
+extend; entitlement_bulk.py), granting channels to a group, and the CSV export. Every write goes through
+viewers.services."""
 
-from django import forms
 from django.contrib import admin, messages
-from django.contrib.auth.models import Group
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.shortcuts import redirect
 from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import ngettext
 
 from viewers import access, services, validators
 from viewers.admin.base import BoundedDateChangeList, OpsMedia, admin_view, changelist_url, export_path, render
+from viewers.admin.entitlement_bulk import bulk_action
+from viewers.admin.entitlement_forms import GroupGrantForm
 from viewers.admin.imports import import_preview, import_upload, with_upload_cap
-from viewers.models import Channel, Entitlement, Resolution
+from viewers.models import ENTITLEMENT_STATES, Entitlement
 from viewers.operators import exports
 
 
-class WindowField(forms.DateTimeField):
-    widget = forms.DateTimeInput(attrs={"type": "datetime-local"})
-    default_validators = [validators.validate_date_in_range]
+class StatusFilter(admin.SimpleListFilter):
+    """The status column's states (access.entitlement_state), each selected by its QuerySet rule (in_state)."""
 
+    title = "status"
+    parameter_name = "status"
 
-class GroupGrantForm(forms.Form):
-    group = forms.ModelChoiceField(queryset=Group.objects.order_by("name"))
-    channels = forms.ModelMultipleChoiceField(
-        queryset=Channel.objects.filter(is_private=True), widget=forms.CheckboxSelectMultiple
-    )
-    starts_at = WindowField(required=False, help_text="Empty: from now on. In the site's time zone.")
-    ends_at = WindowField(required=False, help_text="Empty: no end.")
-    max_resolution = forms.ChoiceField(choices=[("", "No limit"), *Resolution.choices], required=False)
-    note = forms.CharField(max_length=500, required=False)
+    def lookups(self, request, model_admin):
+        return [(state, state.capitalize()) for state in ENTITLEMENT_STATES]
 
-    def clean(self):
-        data = super().clean()
-        starts, ends = data.get("starts_at"), data.get("ends_at")
-        try:
-            Entitlement.check_window(starts, ends)
-        except ValidationError as exc:
-            self.add_error(None, exc)
-        if ends and ends <= timezone.now():
-            self.add_error("ends_at", "This window has already ended.")
-        return data
+    def queryset(self, request, queryset):
+        if self.value() in ENTITLEMENT_STATES:
+            return queryset.in_state(self.value(), timezone.now())
+        return queryset
 
 
 def group_grant(model_admin, request):
-    """The form (GET), a confirmation page with the group's size (POST), then the grant (POST "confirm")."""
+    """The form (GET, or POST "edit" from the confirmation to change it), a confirmation with the group's size
+    (POST), then the grant (POST "confirm")."""
     form = GroupGrantForm(request.POST or None)
-    if not (request.method == "POST" and form.is_valid()):
+    if not (request.method == "POST" and form.is_valid()) or "edit" in request.POST:
         title = "Grant channels to a group"
         return render(model_admin, request, "admin/viewers/entitlement/group_grant.html", title, form=form)
     data = form.cleaned_data
@@ -58,7 +48,7 @@ def group_grant(model_admin, request):
             request,
             "admin/viewers/entitlement/group_grant_confirm.html",
             "Confirm the group grant",
-            form=form,
+            confirmed=form,  # not `form`: the page carries its fields hidden, with no widgets to load
             data=data,
             members=data["group"].user_set.count(),
             active_members=data["group"].user_set.filter(is_active=True).count(),
@@ -70,66 +60,19 @@ def group_grant(model_admin, request):
         granted_by=request.user,
         **{name: data[name] for name in fields},
     )
-    messages.success(request, f"Granted {len(created)} channel(s) to the group {data['group'].name}.")
-    return redirect(changelist_url(model_admin, f"?group__id__exact={data['group'].pk}"))
-
-
-class ExtendForm(forms.Form):
-    until = WindowField(label="New end", help_text="In the site's time zone.")
-
-    def clean_until(self):
-        until = self.cleaned_data["until"]
-        if until <= timezone.now():
-            raise forms.ValidationError("Choose a time in the future.")
-        return until
-
-
-BULK_ACTIONS = {
-    "revoke": ("Revoke", "Revoked", "They stop being able to start playback now; the rows stay for the record."),
-    "end_now": ("End now", "Ended", "Entitlements in force end now. Upcoming, ended and revoked ones are left alone."),
-    "extend": ("Extend", "Extended", "Live entitlements get the new end. Revoked ones are left alone."),
-}
-
-
-def _apply_bulk_action(request, queryset, action, form) -> int:
-    if action == "revoke":
-        return services.entitlements_revoke(entitlements=queryset, revoked_by=request.user)
-    if action == "end_now":
-        return services.entitlements_end_now(entitlements=queryset)
-    return services.entitlements_extend(entitlements=queryset, until=form.cleaned_data["until"])
-
-
-def bulk_action(model_admin, request, queryset, action):
-    """Confirmation page for revoke / end now / extend, then the write through viewers.services."""
-    verb, done, explanation = BULK_ACTIONS[action]
-    form = ExtendForm(request.POST if "apply" in request.POST else None) if action == "extend" else None
-    if "apply" in request.POST and (form is None or form.is_valid()):
-        count = _apply_bulk_action(request, queryset, action, form)
-        model_admin.message_user(request, f"{done} {count} entitlement(s).", messages.SUCCESS)
-        return None
-    select_across = request.POST.get("select_across") == "1"
-    return render(
-        model_admin,
-        request,
-        "admin/viewers/entitlement/bulk_confirm.html",
-        f"{verb} entitlements",
-        action=action,
-        verb=verb,
-        explanation=explanation,
-        form=form,
-        count=queryset.count(),
-        viewers=queryset.holders().count(),
-        pks=[] if select_across else list(queryset.values_list("pk", flat=True)),
-        select_across=select_across,
-        first_pk=request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME)[:1],
-        action_checkbox_name=admin.helpers.ACTION_CHECKBOX_NAME,
+    message = ngettext(
+        "Granted %(count)d channel to the group %(group)s.",
+        "Granted %(count)d channels to the group %(group)s.",
+        len(created),
     )
+    messages.success(request, message % {"count": len(created), "group": data["group"].name})
+    return redirect(changelist_url(model_admin, f"?group__id__exact={data['group'].pk}"))
 
 
 @admin.register(Entitlement)
 class EntitlementAdmin(admin.ModelAdmin):
     list_display = ("holder_display", "channel", "starts_at", "ends_at", "max_resolution", "status", "note")
-    list_filter = ("channel", "group", "max_resolution", ("revoked_at", admin.EmptyFieldListFilter))
+    list_filter = (StatusFilter, "channel", "group", "max_resolution")
     search_fields = ("user__username", "user__email", "group__name", "channel__name", "channel__slug", "note")
     list_select_related = ("user", "group", "channel")
     autocomplete_fields = ("user", "group", "channel")

@@ -2,6 +2,7 @@
 
 from viewers.models.entitlements import (
     ENDS_AFTER_START,
+    ENTITLEMENT_STATES,
     Channel,
     Entitlement,
     EntitlementImport,
@@ -21,6 +22,7 @@ from viewers.models.users import Invitation, User, new_viewer_id
 
 __all__ = [
     "ENDS_AFTER_START",
+    "ENTITLEMENT_STATES",
     "Channel",
     "CountryDenial",
     "Entitlement",

@@ -2,7 +2,8 @@
 
 The access rule's building blocks live here, on the QuerySets, so the rule, the admin, the activity page and the
 reconciler ask the same questions the same way: `current(now)` (in force), `upcoming(now)`, `ended(now)`,
-`held_by(user)` (directly or through a group) and `holders()` (the users who hold any of them).
+`held_by(user)` (directly or through a group) and `holders()` (the users who hold any of them); `in_state(state)`
+selects by the labels access.entitlement_state gives one row (the admin's status column and filter).
 """
 
 from datetime import datetime
@@ -25,6 +26,8 @@ Resolution = models.TextChoices(
     "Resolution", [(value, (value, label)) for value, label in resolutions.LEVELS], module=__name__
 )
 ENDS_AFTER_START = "The end must be after the start."
+# What access.entitlement_state calls an entitlement at a moment; EntitlementQuerySet.in_state selects each.
+ENTITLEMENT_STATES = ("active", "upcoming", "ended", "revoked")
 
 
 # An entitlement's window at `now`, as conditions: the queryset methods below filter on them, and aggregates
@@ -132,6 +135,17 @@ class EntitlementQuerySet(models.QuerySet):
 
     def ended(self, now=None):
         return self.filter(ended_entitlement_q(now or timezone.now()))
+
+    def revoked(self):
+        return self.filter(revoked_at__isnull=False)
+
+    def in_state(self, state: str, now=None):
+        """Those access.entitlement_state labels `state` at `now`, one of ENTITLEMENT_STATES. The four are
+        disjoint and cover every row: revoked comes first, and an upcoming window cannot have ended already."""
+        if state == "revoked":
+            return self.revoked()
+        rules = {"active": self.current, "upcoming": self.upcoming, "ended": self.ended}
+        return rules[state](now)
 
     def _held(self, user, groups_of_user):
         """The two halves of "held by the user": directly, and through one of the user's groups."""

@@ -8,6 +8,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.utils import timezone
 
 from tests.factories import audit_row
+from tests.visible_text import visible_text
 from viewers.ivs import tokens
 from viewers.models import Entitlement, PlaybackKey, TokenAudit, User
 
@@ -112,12 +113,6 @@ class TestSearchAndFilters:
         rows = changelist_rows(admin_client.get(ENTITLEMENTS, {"channel__id__exact": public_channel.pk}))
         assert rows == [other]
 
-    def test_it_filters_revoked_from_unrevoked(self, admin_client, alice, frank):
-        revoked = changelist_rows(admin_client.get(ENTITLEMENTS, {"revoked_at__isempty": "0"}))
-        unrevoked = changelist_rows(admin_client.get(ENTITLEMENTS, {"revoked_at__isempty": "1"}))
-        assert revoked == [entitlement_of(frank)]
-        assert unrevoked == [entitlement_of(alice)]
-
     def test_it_shows_each_entitlement_status(self, admin_client, alice, dave, erin, frank):
         body = admin_client.get(ENTITLEMENTS).content.decode()
         for word in ("active", "ended", "upcoming", "revoked"):
@@ -149,6 +144,12 @@ def run_action(client, action, entitlements, **extra):
     return client.post(ENTITLEMENTS, data)
 
 
+def until_fields(until) -> dict:
+    """The extend form's new end, as the admin's split date and time widget posts it."""
+    local = timezone.localtime(until)
+    return {"until_0": local.strftime("%Y-%m-%d"), "until_1": local.strftime("%H:%M")}
+
+
 @pytest.mark.django_db
 class TestRevokeAction:
     def test_it_asks_for_confirmation_first(self, admin_client, alice, bob):
@@ -156,7 +157,7 @@ class TestRevokeAction:
             admin_client, "revoke", [entitlement_of(alice), Entitlement.objects.get(group__name="subscribers")]
         )
         assert response.status_code == 200
-        assert "Revoke <b>2 entitlement(s)</b>, held by <b>2 viewer(s)</b>" in response.content.decode()
+        assert "Revoke 2 entitlements, held by 2 viewers" in " ".join(visible_text(response.content.decode()).split())
         assert not entitlement_of(alice).is_revoked
 
     def test_it_revokes_only_the_selected_entitlements(self, admin_client, admin_user, alice, bob, carol):
@@ -174,7 +175,7 @@ class TestRevokeAction:
         assert entitlement_of(frank).revoked_by is None
         assert entitlement_of(alice).is_revoked
         messages = [str(m) for m in response.wsgi_request._messages]
-        assert messages == ["Revoked 1 entitlement(s)."]
+        assert messages == ["Revoked 1 entitlement."]
 
 
 @pytest.mark.django_db
@@ -184,35 +185,29 @@ class TestExtendAction:
         assert response.status_code == 200
         assert "admin/viewers/entitlement/bulk_confirm.html" in [t.name for t in response.templates]
         body = response.content.decode()
-        assert 'name="until"' in body and 'name="apply"' in body
+        assert 'name="until_0"' in body and 'name="until_1"' in body and 'name="apply"' in body
         assert f'name="{ACTION_CHECKBOX_NAME}" value="{entitlement_of(alice).pk}"' in body
         assert entitlement_of(alice).ends_at is None
 
     def test_it_sets_the_new_end(self, admin_client, alice, bob):
         until = (timezone.localtime() + timedelta(days=30)).replace(second=0, microsecond=0)
-        response = run_action(
-            admin_client, "extend", [entitlement_of(alice)], apply="Extend", until=until.strftime("%Y-%m-%dT%H:%M")
-        )
+        response = run_action(admin_client, "extend", [entitlement_of(alice)], apply="Extend", **until_fields(until))
         assert response.status_code == 302
         assert entitlement_of(alice).ends_at == until
         assert Entitlement.objects.get(group__name="subscribers").ends_at is None
-        assert [str(m) for m in response.wsgi_request._messages] == ["Extended 1 entitlement(s)."]
+        assert [str(m) for m in response.wsgi_request._messages] == ["Extended 1 entitlement."]
 
     def test_it_refuses_a_date_in_the_past(self, admin_client, dave):
         before = entitlement_of(dave).ends_at
         past = timezone.localtime() - timedelta(hours=1)
-        response = run_action(
-            admin_client, "extend", [entitlement_of(dave)], apply="Extend", until=past.strftime("%Y-%m-%dT%H:%M")
-        )
+        response = run_action(admin_client, "extend", [entitlement_of(dave)], apply="Extend", **until_fields(past))
         assert response.status_code == 200
         assert "Choose a time in the future." in response.content.decode()
         assert entitlement_of(dave).ends_at == before
 
     def test_it_leaves_revoked_entitlements_alone(self, admin_client, frank):
         until = timezone.localtime() + timedelta(days=30)
-        run_action(
-            admin_client, "extend", [entitlement_of(frank)], apply="Extend", until=until.strftime("%Y-%m-%dT%H:%M")
-        )
+        run_action(admin_client, "extend", [entitlement_of(frank)], apply="Extend", **until_fields(until))
         assert entitlement_of(frank).ends_at is None
 
 

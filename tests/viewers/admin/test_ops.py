@@ -1,10 +1,9 @@
-"""The admin's operations pages through the test client: bulk import, group grants, bulk actions,
-invitations; and query counts on every admin list page."""
+"""The admin's operations pages through the test client: bulk import and invitations; and query counts on every
+admin list page. (Group grants and the bulk actions: test_group_grant.py, test_bulk_actions.py.)"""
 
 import csv
 import io
 import uuid
-from datetime import timedelta
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -12,7 +11,6 @@ from django.contrib.auth.models import Group, Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from tests.factories import audit_row, playback_url_for, revocation_row
 from viewers.ivs import key_rotation
@@ -21,7 +19,6 @@ from viewers.operators import csv_import
 
 ENTITLEMENTS = "/admin/viewers/entitlement/"
 IMPORT = ENTITLEMENTS + "import/"
-GROUP_GRANT = ENTITLEMENTS + "group-grant/"
 HEADER = "email,channel,starts_at,ends_at,max_resolution,note\n"
 
 
@@ -156,75 +153,6 @@ class TestInvitationLinks:
         path = link.removeprefix("http://testserver")
         landing = client.get(path, follow=True)
         assert "Choose a password" in landing.content.decode()
-
-
-@pytest.mark.django_db
-class TestGroupGrant:
-    def test_it_previews_with_the_number_of_viewers_then_grants(
-        self, admin_client, bob, private_channel, hidden_channel
-    ):
-        subscribers = Group.objects.get(name="subscribers")
-        User.objects.create_user("zed", is_active=False).groups.add(subscribers)
-        ends = (timezone.localtime() + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M")
-        data = {"group": subscribers.pk, "channels": [hidden_channel.pk], "ends_at": ends, "max_resolution": "HD"}
-        preview = admin_client.post(GROUP_GRANT, data)
-        body = preview.content.decode()
-        assert "This gives <b>1 viewer(s)</b>" in body and "2 members in all" in body
-        assert not Entitlement.objects.filter(channel=hidden_channel).exists()
-        done = admin_client.post(GROUP_GRANT, {**data, "confirm": "1"})
-        assert done.status_code == 302
-        granted = Entitlement.objects.get(channel=hidden_channel)
-        assert (granted.group, granted.max_resolution, granted.ends_at is not None) == (subscribers, "HD", True)
-
-    def test_a_window_that_ends_before_it_starts_is_a_form_error(self, admin_client, subscribers, private_channel):
-        now = timezone.localtime()
-        data = {
-            "group": subscribers.pk,
-            "channels": [private_channel.pk],
-            "starts_at": (now + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"),
-            "ends_at": (now + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
-            "confirm": "1",
-        }
-        response = admin_client.post(GROUP_GRANT, data)
-        assert response.status_code == 200 and "The end must be after the start." in response.content.decode()
-        assert Entitlement.objects.count() == 1
-
-    def test_the_form_renders(self, admin_client, subscribers):
-        assert admin_client.get(GROUP_GRANT).status_code == 200
-
-
-def run_action(client, action, entitlements, query="", **extra):
-    return client.post(
-        ENTITLEMENTS + query, {"action": action, ACTION_CHECKBOX_NAME: [e.pk for e in entitlements], **extra}
-    )
-
-
-@pytest.mark.django_db
-class TestBulkActions:
-    def test_end_now_confirms_then_ends_only_what_is_in_force(self, admin_client, alice, erin, frank):
-        chosen = list(Entitlement.objects.filter(user__in=[alice, erin, frank]))
-        page = run_action(admin_client, "end_now", chosen)
-        assert "End now <b>3 entitlement(s)</b>, held by <b>3 viewer(s)</b>" in page.content.decode()
-        assert Entitlement.objects.get(user=alice).ends_at is None
-        done = run_action(admin_client, "end_now", chosen, apply="yes")
-        assert messages_of(done) == ["Ended 1 entitlement(s)."]
-        assert Entitlement.objects.get(user=alice).ends_at <= timezone.now()
-        assert Entitlement.objects.get(user=erin).ends_at is None
-
-    def test_the_confirmation_counts_group_members_as_viewers(self, admin_client, bob, subscribers):
-        for name in ["m1", "m2"]:
-            User.objects.create_user(name).groups.add(subscribers)
-        page = run_action(admin_client, "extend", [Entitlement.objects.get(group=subscribers)])
-        assert "held by <b>3 viewer(s)</b>" in page.content.decode()
-
-    def test_select_all_across_pages_keeps_the_filter(self, admin_client, alice, bob, public_channel, private_channel):
-        other = Entitlement.objects.create(user=User.objects.create_user("zoe"), channel=public_channel)
-        query = f"?channel__id__exact={public_channel.pk}"
-        page = run_action(admin_client, "revoke", [other], query=query, select_across="1")
-        assert 'name="select_across" value="1"' in page.content.decode()
-        run_action(admin_client, "revoke", [other], query=query, select_across="1", apply="yes")
-        assert Entitlement.objects.get(pk=other.pk).is_revoked
-        assert not Entitlement.objects.filter(channel=private_channel, revoked_at__isnull=False).exists()
 
 
 @pytest.mark.django_db

@@ -25,6 +25,8 @@ PAYLOAD = {
     "password2": "A-new-secret-pass-77",
     "usable_password": "true",
     "until": "2099-01-01T00:00",
+    "until_0": "2099-01-01",
+    "until_1": "00:00",
     "name": "walked-key",
     "import_into_ivs": "on",
     "is_signing": "on",
