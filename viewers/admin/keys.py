@@ -32,9 +32,9 @@ class PlaybackKeyForm(forms.ModelForm):
         signing = is_signing and PlaybackKey.objects.filter(is_signing=True).exclude(pk=self.instance.pk).first()
         if signing:
             raise forms.ValidationError(
-                f"{signing.name} is the signing key already, and there is only one. Add this key without “signing "
-                f"key” ticked, then use its “Make signing key” step once the site signs with it: the step moves the "
-                f"flag from {signing.name}."
+                f"{signing.name} is already the signing key, and there is only one. Add this key with “signing key” "
+                "unticked, then use its “Make signing key” step once the site signs with it: that step moves the flag "
+                "to this key."
             )
         return is_signing
 

@@ -61,7 +61,7 @@ class TestAddingAPlaybackKey:
         form = response.context["adminform"].form
         assert list(form.errors) == ["is_signing"]
         (message,) = form.errors["is_signing"]
-        assert message.startswith("test-key is the signing key already")
+        assert message.startswith("test-key is already the signing key, and there is only one.")
         assert "“Make signing key” step" in message
         body = response.content.decode()
         assert "Constraint" not in body
@@ -82,4 +82,4 @@ class TestAddingAPlaybackKey:
         assert response.status_code == 200
         body = response.content.decode()
         assert "Constraint" not in body and body.count('class="errorlist') == 1
-        assert "old-key is the signing key already" in body
+        assert "old-key is already the signing key" in body
