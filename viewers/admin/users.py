@@ -11,6 +11,12 @@ from viewers.models import AccountStatus, Entitlement, TokenAudit, User, account
 from viewers.models.entitlements import current_entitlement_q, ended_entitlement_q, upcoming_entitlement_q
 
 RECENT_SESSIONS = 20
+# Why a user's entitlements give them nothing to watch yet, by account status.
+CANNOT_WATCH = {
+    AccountStatus.INVITED: "Invited, and no password set yet: this user can watch none of these until they have set "
+    "one through their invitation link (which activates the account).",
+    AccountStatus.INACTIVE: "This account is inactive: it can watch none of these until it is made active again.",
+}
 
 
 class AccountStatusFilter(admin.SimpleListFilter):
@@ -43,7 +49,7 @@ def user_panels(request, user) -> dict:
     """What the user's page shows below the form, each part only to staff who may see that list: the user's
     entitlements (their own and their groups'), and their latest playback sessions (token audit rows, never a
     token). A fixed number of queries, however many rows."""
-    panels = {"account_status": account_status(user)}
+    panels = {"cannot_watch": CANNOT_WATCH.get(account_status(user), "")}
     if request.user.has_perm("viewers.view_entitlement"):
         now = timezone.now()
         entitlements = Entitlement.objects.select_related("channel")
@@ -64,7 +70,8 @@ def user_panels(request, user) -> dict:
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    list_display = ("username", "email", "first_name", "last_name", "status", "is_active", "is_staff", "last_login")
+    # Without Django's two name columns (the search still finds names), so the status and login columns fit.
+    list_display = ("username", "email", "status", "is_active", "staff", "last_seen")
     list_filter = (AccountStatusFilter, "is_staff", "is_superuser", "is_active", "groups")
     readonly_fields = ("viewer_id",)
     fieldsets = DjangoUserAdmin.fieldsets + (("Playback", {"fields": ("viewer_id",)}),)
@@ -74,6 +81,15 @@ class UserAdmin(DjangoUserAdmin):
     @admin.display(description="status", ordering="is_active")
     def status(self, user):
         return account_status(user).label
+
+    @admin.display(description="staff", boolean=True, ordering="is_staff")
+    def staff(self, user):
+        return user.is_staff
+
+    @admin.display(description="last login", ordering="last_login")
+    def last_seen(self, user):
+        # A date is enough in a list (the user's page has the time); "never" is what tells an invitation unused.
+        return f"{timezone.localtime(user.last_login):%Y-%m-%d}" if user.last_login else "never"
 
     @admin.display(description="password")
     def password_state(self, user):

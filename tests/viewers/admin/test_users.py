@@ -100,7 +100,13 @@ class TestAUsersPage:
         newcomer = invited("newcomer")
         Entitlement.objects.create(user=newcomer, channel=private_channel)
         body = page(admin_client, newcomer)
-        assert "This account is invited (no password yet): it can watch none of these until it is active." in body
+        assert "Invited, and no password set yet: this user can watch none of these until" in body
+
+    def test_it_says_an_inactive_user_cannot_watch(self, admin_client, ivan):
+        assert "This account is inactive: it can watch none of these" in page(admin_client, ivan)
+
+    def test_an_active_user_gets_no_such_note(self, admin_client, alice):
+        assert "can watch none of these" not in page(admin_client, alice)
 
     def test_it_lists_the_latest_sessions_newest_first_and_links_the_rest(
         self, admin_client, alice, private_channel, now
