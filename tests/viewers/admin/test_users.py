@@ -8,16 +8,11 @@ from django.contrib.auth.models import Group, Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.factories import audit_row, make_user
+from tests.factories import audit_row, make_invited, make_user
 from viewers.admin.users import RECENT_SESSIONS
-from viewers.models import Entitlement, User
+from viewers.models import Entitlement
 
 USERS = "/admin/viewers/user/"
-
-
-def invited(username):
-    """As a bulk import creates users: inactive, with no password until the invitation link sets one."""
-    return User.objects.create_user(username, f"{username}@example.com", is_active=False)
 
 
 def page(client, user):
@@ -33,7 +28,7 @@ def viewers_of(response):
 @pytest.mark.django_db
 class TestTheList:
     def test_it_tells_active_invited_and_inactive_users_apart(self, admin_client, alice, ivan):
-        invited("newcomer")
+        make_invited("newcomer")
         response = admin_client.get(USERS, {"o": "1"})
         rows = {
             user.username: response.context["cl"].model_admin.status(user)
@@ -51,7 +46,7 @@ class TestTheList:
         [("active", ["admin", "alice"]), ("invited", ["newcomer"]), ("inactive", ["ivan"])],
     )
     def test_its_status_filter(self, admin_client, alice, ivan, status, expected):
-        invited("newcomer")
+        make_invited("newcomer")
         response = admin_client.get(USERS, {"status": status, "o": "1"})
         assert viewers_of(response) == expected
 
@@ -97,7 +92,7 @@ class TestAUsersPage:
         assert ">in force</td>" in body and ">upcoming</td>" in body and ">revoked</td>" in body
 
     def test_it_says_an_invited_user_cannot_watch_yet(self, admin_client, private_channel):
-        newcomer = invited("newcomer")
+        newcomer = make_invited("newcomer")
         Entitlement.objects.create(user=newcomer, channel=private_channel)
         body = page(admin_client, newcomer)
         assert "Invited, and no password set yet: this user can watch none of these until" in body
@@ -174,7 +169,7 @@ class TestForStaffWhoOnlyLook:
         assert '<div class="readonly">set</div>' in body
 
     def test_an_invited_users_password_is_not_set(self, looker):
-        assert '<div class="readonly">not set</div>' in page(looker, invited("newcomer"))
+        assert '<div class="readonly">not set</div>' in page(looker, make_invited("newcomer"))
 
     def test_without_the_permission_to_view_entitlements_or_the_audit_they_see_neither(self, client, alice):
         clerk = make_user("clerk", is_staff=True)

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tests.factories import audit_row
+from tests.factories import audit_row, make_invited
 from viewers.models import Entitlement, TokenAudit, User
 from viewers.operators import activity
 
@@ -42,11 +42,6 @@ def traffic(fixed_now, alice, bob, private_channel, public_channel):
     return sharer
 
 
-def invited(username):
-    """A user as a bulk import creates one: inactive, with no password until the invitation link sets one."""
-    return User.objects.create_user(username, f"{username}@example.com", is_active=False)
-
-
 @pytest.fixture
 def holders(alice, bob, ivan, carol, subscribers, private_channel):
     """alice (direct), bob (through subscribers) and carol (both) are active; ivan (direct) is deactivated; two
@@ -54,8 +49,8 @@ def holders(alice, bob, ivan, carol, subscribers, private_channel):
     Entitlement.objects.create(user=carol, channel=private_channel)
     carol.groups.add(subscribers)
     for name in ("invited-1", "invited-2"):
-        Entitlement.objects.create(user=invited(name), channel=private_channel)
-    invited("invited-3").groups.add(subscribers)
+        Entitlement.objects.create(user=make_invited(name), channel=private_channel)
+    make_invited("invited-3").groups.add(subscribers)
 
 
 @pytest.mark.django_db
@@ -172,7 +167,7 @@ class TestThePage:
         with CaptureQueriesContext(connection) as few:
             client.get(f"/admin/viewers/channel/{private_channel.pk}/activity/")
         for i in range(30):
-            Entitlement.objects.create(user=invited(f"more-{i}"), channel=private_channel)
+            Entitlement.objects.create(user=make_invited(f"more-{i}"), channel=private_channel)
         with django_assert_max_num_queries(len(few)):
             body = client.get(f"/admin/viewers/channel/{private_channel.pk}/activity/").content.decode()
         assert "held by 37 people, of whom 3 can watch now" in body
