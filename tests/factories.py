@@ -50,6 +50,11 @@ def make_user(username, **extra):
     return User.objects.create_user(username, f"{username}@example.com", "password", **extra)
 
 
+def make_invited(username):
+    """A user as a bulk import invites one: inactive, with no password until the invitation's link sets one."""
+    return User.objects.create_user(username, f"{username}@example.com", is_active=False)
+
+
 def run_worker(max_tasks=100) -> int:
     """Run the task rows that are due, in order, as `manage.py ivs_worker` would, but in this thread and
     raising what a task raises. Returns how many ran."""

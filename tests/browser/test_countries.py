@@ -53,7 +53,16 @@ def test_the_admin_picks_countries_by_name_under_the_csp(context, live_server, e
     context.add_init_script(COLLECT_VIOLATIONS)
     page = context.new_page()
     login(page, live_server, "admin", "password", f"/admin/viewers/channel/{e2e_channel.pk}/change/")
-    # Django's two-pane widget, built by its script: a filter box and the countries by name.
+    # A channel without rules has them folded away; the operator unfolds them.
+    assert not page.is_visible("#id_blocked_countries_input")
+    page.click("summary:has-text('Country rules')")
+    # Django's two-pane widget, built by its script: a filter box and the countries by name, after its label.
+    label_first = "(label, picker) => !!(label.compareDocumentPosition(picker) & Node.DOCUMENT_POSITION_FOLLOWING)"
+    for field in ("allowed_countries", "blocked_countries"):
+        picker = page.locator(f".field-{field} .selector")
+        assert page.locator(f"label[for=id_{field}]").evaluate(label_first, picker.element_handle())
+        label_box, picker_box = page.locator(f"label[for=id_{field}]").bounding_box(), picker.bounding_box()
+        assert label_box["x"] < picker_box["x"]  # beside it, on the left, as every label in the admin
     page.fill("#id_blocked_countries_input", "germ")
     page.dblclick("#id_blocked_countries_from option[value=DE]")
     page.screenshot(path=str(artifacts / "admin-countries.png"), full_page=True)
@@ -61,4 +70,6 @@ def test_the_admin_picks_countries_by_name_under_the_csp(context, live_server, e
         page.click("input[name=_continue]")
     e2e_channel.refresh_from_db()
     assert [c.code for c in e2e_channel.blocked_countries] == ["DE"]
+    # Now that the channel has a rule, its page shows the rules unfolded.
+    assert page.is_visible("#id_blocked_countries_input")
     assert page.evaluate("window.__cspViolations") == []

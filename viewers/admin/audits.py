@@ -29,12 +29,17 @@ class TokenAuditAdmin(ReadOnlyAdmin):
     search_fields = (
         "user__username",
         "user__email",
-        "viewer_id",
-        "client_ip",
-        "single_use_uuid",
         "channel_name",
+        "channel__slug",
+        "client_ip",
+        "viewer_id",
         "channel_arn",
+        "single_use_uuid",
         "key_fingerprint",
+    )
+    search_help_text = (
+        "Username or e-mail, channel name or slug, client IP, viewer id, channel ARN, single-use id or the signing "
+        "key's fingerprint (part of one is enough)."
     )
     list_select_related = ("user", "channel")
     date_hierarchy = "issued_at"

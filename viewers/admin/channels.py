@@ -69,6 +69,20 @@ def _with_watching(response, channels):
     return response
 
 
+class CountryPicker(FilteredSelectMultiple):
+    """Django's two-pane picker in a box of its own. Its script puts the panes first in the select's parent: on a
+    relation that is the admin's widget wrapper, but a country list has none, so without this box the panes went
+    before the field's label."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        return format_html('<div class="ops-picker">{}</div>', super().render(name, value, attrs, renderer))
+
+
+COUNTRY_RULES = "Country rules"
+# Fields whose values are long (a full ARN, a playback URL): wide enough to read whole (static/css/admin-ops.css).
+WIDE_FIELDS = ("arn", "playback_url")
+
+
 @admin.register(Channel)
 class ChannelAdmin(OpsWarnings, admin.ModelAdmin):
     list_display = ("name", "slug", "access", "countries", "is_listed", "arn", "created_at", "activity_link")
@@ -77,7 +91,44 @@ class ChannelAdmin(OpsWarnings, admin.ModelAdmin):
     prepopulated_fields = {"slug": ("name",)}
     # A playback URL typed without a scheme is an https one (and Django 6 makes https the default anyway).
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    # Most channels have no country rules: the two country pickers stay folded away until asked for
+    # (the admin opens a folded fieldset by itself when one of its fields has an error).
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "name",
+                    "slug",
+                    "arn",
+                    "playback_url",
+                    "is_private",
+                    "is_listed",
+                    "description",
+                    "max_devices",
+                )
+            },
+        ),
+        (
+            COUNTRY_RULES,
+            {
+                "classes": ("collapse",),
+                "description": "Where viewers may watch from. With both lists empty, anywhere.",
+                "fields": ("allowed_countries", "blocked_countries"),
+            },
+        ),
+    )
     Media = OpsMedia
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or not (obj.allowed_countries or obj.blocked_countries):
+            return fieldsets
+        # A channel with rules shows them: an operator should not have to unfold them to see they exist.
+        return [
+            (name, {**options, "classes": ()}) if name == COUNTRY_RULES else (name, options)
+            for name, options in fieldsets
+        ]
 
     @admin.display(description="access", ordering="is_private")
     def access(self, channel):
@@ -86,8 +137,11 @@ class ChannelAdmin(OpsWarnings, admin.ModelAdmin):
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name in ("allowed_countries", "blocked_countries"):
             # Two panes of country names with a filter box, not a 250-line list to ctrl-click through.
-            kwargs["widget"] = FilteredSelectMultiple(db_field.verbose_name, is_stacked=False)
-        return super().formfield_for_dbfield(db_field, request, **kwargs)
+            kwargs["widget"] = CountryPicker(db_field.verbose_name, is_stacked=False)
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name in WIDE_FIELDS and formfield is not None:
+            formfield.widget.attrs["class"] = f"{formfield.widget.attrs.get('class', '')} ops-wide".strip()
+        return formfield
 
     @admin.display(description="countries")
     def countries(self, channel):

@@ -25,6 +25,19 @@ class PlaybackKeyForm(forms.ModelForm):
         fields = ("name", "public_key_pem", "is_signing", "is_active")
         widgets = {"public_key_pem": forms.Textarea(attrs={"rows": 6, "cols": 70})}
 
+    def clean_is_signing(self):
+        # Said here, on the field, so that the one_signing_key constraint's bare "Constraint … is violated" is not
+        # said too: a field with an error is left out of the model's checks, its constraints included.
+        is_signing = self.cleaned_data["is_signing"]
+        signing = is_signing and PlaybackKey.objects.filter(is_signing=True).exclude(pk=self.instance.pk).first()
+        if signing:
+            raise forms.ValidationError(
+                f"{signing.name} is already the signing key, and there is only one. Add this key with “signing key” "
+                "unticked, then use its “Make signing key” step once the site signs with it: that step moves the flag "
+                "to this key."
+            )
+        return is_signing
+
     def validate_unique(self):
         super().validate_unique()
         # The fingerprint is computed by the model's clean() and is not a form field, so the form's own unique

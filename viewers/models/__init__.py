@@ -18,9 +18,10 @@ from viewers.models.sessions import (
     SessionEnd,
     TokenAudit,
 )
-from viewers.models.users import Invitation, User, new_viewer_id
+from viewers.models.users import AccountStatus, Invitation, User, account_status, account_status_q, new_viewer_id
 
 __all__ = [
+    "AccountStatus",
     "ENDS_AFTER_START",
     "ENTITLEMENT_STATES",
     "Channel",
@@ -37,6 +38,8 @@ __all__ = [
     "TokenAudit",
     "UNKNOWN_SIGNER",
     "User",
+    "account_status",
+    "account_status_q",
     "current_entitlement_q",
     "new_viewer_id",
 ]

@@ -91,7 +91,10 @@ class TokenAudit(models.Model):
         ]
 
     def __str__(self):
-        return f"token for {self.channel_name or self.channel_arn} at {self.issued_at:%Y-%m-%d %H:%M:%S}"
+        # Who watched what, when: the detail page's title. Never the token, which is not stored anyway.
+        viewer = self.user.username if self.user_id else "a deleted user"
+        issued = timezone.localtime(self.issued_at)  # as the admin shows times: in the site's time zone
+        return f"{viewer} on {self.channel_name or self.channel_arn}, issued {issued:%Y-%m-%d %H:%M:%S}"
 
     @property
     def session_version(self):

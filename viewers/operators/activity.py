@@ -14,7 +14,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
-from viewers.models import Entitlement, TokenAudit
+from viewers.models import AccountStatus, Entitlement, TokenAudit, account_status_q
 from viewers.models.entitlements import current_entitlement_q, ended_entitlement_q, upcoming_entitlement_q
 from viewers.player import geo
 
@@ -80,6 +80,8 @@ def top_viewers(channel, now: datetime, limit: int = TOP_VIEWERS) -> list[dict]:
 
 
 def entitlement_counts(channel, now: datetime) -> dict:
+    """The channel's entitlements by state, and the people holding those in force (directly or through a group,
+    each once) by account status: only active accounts can watch; invited ones can once they set a password."""
     entitlements = Entitlement.objects.filter(channel=channel)
     current = current_entitlement_q(now)
     # One aggregate: each count filtered by the same rule as the queryset method of that name.
@@ -90,8 +92,60 @@ def entitlement_counts(channel, now: datetime) -> dict:
         ended=Count("pk", filter=ended_entitlement_q(now)),
         revoked=Count("pk", filter=Q(revoked_at__isnull=False)),
     )
-    counts["viewers_now"] = entitlements.current(now).holders().filter(is_active=True).count()
+    # And one for the holders, by the account statuses the user list shows.
+    counts |= (
+        entitlements.current(now)
+        .holders()
+        .aggregate(
+            holders=Count("pk"),
+            viewers_now=Count("pk", filter=account_status_q(AccountStatus.ACTIVE)),
+            invited=Count("pk", filter=account_status_q(AccountStatus.INVITED)),
+            inactive=Count("pk", filter=account_status_q(AccountStatus.INACTIVE)),
+        )
+    )
+    counts["current"] = counts["current_users"] + counts["current_groups"]
     return counts
+
+
+def _count(number: int, singular: str, plural: str) -> str:
+    return f"{number} {singular if number == 1 else plural}"
+
+
+def entitlements_summary(counts: dict) -> str:
+    """The entitlement counts in words a first-time operator reads right: an entitlement in force is not a viewer
+    who can watch (most imported ones belong to invited users who have not set a password yet)."""
+    current, to_groups, holders, can_watch = (
+        counts["current"],
+        counts["current_groups"],
+        counts["holders"],
+        counts["viewers_now"],
+    )
+    if not current:
+        return "No entitlement is in force: no one can watch this channel now."
+    in_force = _count(current, "entitlement is in force", "entitlements are in force")
+    if to_groups == current:
+        in_force += ", granted to a group" if current == 1 else ", all granted to groups"
+    elif to_groups:
+        in_force += f" ({to_groups} of them granted to a group)"
+    if not holders:
+        groups = "the group has" if to_groups == 1 else "those groups have"
+        return f"{in_force}, held by no one ({groups} no members yet): no one can watch this channel now."
+    held_by = _count(holders, "person", "people")
+    if can_watch == holders:
+        who = "who can watch now (an active account)" if holders == 1 else "all of whom can watch now (active accounts)"
+        return f"{in_force}, held by {held_by}, {who}."
+    if not can_watch:
+        parts = ["none of whom can watch now (no active account)"]
+    else:
+        parts = [f"of whom {can_watch} can watch now ({'an active account' if can_watch == 1 else 'active accounts'})"]
+    if counts["invited"]:
+        parts.append(
+            _count(counts["invited"], "is an invited user who has", "are invited users who have")
+            + " not set a password yet"
+        )
+    if counts["inactive"]:
+        parts.append(_count(counts["inactive"], "has a deactivated account", "have deactivated accounts"))
+    return f"{in_force}, held by {held_by}, " + "; ".join(parts) + "."
 
 
 # --- The chart: plain SVG, drawn on the server --------------------------------
@@ -169,12 +223,14 @@ def channel_activity(channel, now: datetime | None = None) -> dict:
     now = now or timezone.now()
     buckets = hourly(channel, now)
     start, end = window(now)
+    counts = entitlement_counts(channel, now)
     return {
         "buckets": buckets,
         "chart": chart_svg(buckets),
         "totals": totals(channel, now),
         "top_viewers": top_viewers(channel, now),
-        "entitlements": entitlement_counts(channel, now),
+        "entitlements": counts,
+        "entitlements_summary": entitlements_summary(counts),
         "since": start,
         "until": end,
         "peak": max(buckets, key=lambda b: b.tokens) if buckets else None,

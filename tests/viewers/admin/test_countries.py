@@ -65,6 +65,43 @@ class TestTheAdmin:
         assert '<option value="FR">France</option>' in body
         assert 'class="selectfilter"' in body
 
+    def country_rules(self, response):
+        (fieldset,) = [f for f in response.context["adminform"] if f.name == "Country rules"]
+        return fieldset
+
+    def test_the_country_rules_are_folded_away_on_a_new_channel(self, admin_client):
+        response = admin_client.get(f"{CHANNEL_ADMIN}add/")
+        assert self.country_rules(response).is_collapsible
+        body = response.content.decode()
+        assert body.index("<details><summary>") < body.index('id="id_allowed_countries"')
+
+    def test_they_stay_open_on_a_channel_that_has_rules(self, admin_client, block_de):
+        response = admin_client.get(f"{CHANNEL_ADMIN}{block_de.pk}/change/")
+        assert not self.country_rules(response).is_collapsible
+        assert "<details>" not in response.content.decode()
+
+    def test_they_stay_folded_on_a_channel_without_rules(self, admin_client, private_channel):
+        response = admin_client.get(f"{CHANNEL_ADMIN}{private_channel.pk}/change/")
+        assert self.country_rules(response).is_collapsible
+
+    def test_they_open_when_a_list_has_an_error(self, admin_client, private_channel):
+        form = self.form(private_channel, allowed_countries=["FR"], blocked_countries=["FR"])
+        response = admin_client.post(f"{CHANNEL_ADMIN}{private_channel.pk}/change/", form)
+        assert not self.country_rules(response).is_collapsible
+
+    def test_each_label_comes_before_its_picker(self, admin_client, private_channel):
+        # The picker's script puts its panes first in the select's parent: the picker's own box, not the row.
+        body = admin_client.get(f"{CHANNEL_ADMIN}{private_channel.pk}/change/").content.decode()
+        for field in ("allowed_countries", "blocked_countries"):
+            label = body.index(f'<label for="id_{field}">')
+            box = body.index('<div class="ops-picker">', label)
+            assert box < body.index(f'id="id_{field}"', label)
+
+    def test_the_arn_and_playback_url_inputs_are_wide(self, admin_client, private_channel):
+        body = admin_client.get(f"{CHANNEL_ADMIN}{private_channel.pk}/change/").content.decode()
+        assert 'class="vTextField ops-wide"' in body and 'name="arn"' in body
+        assert 'class="vURLField ops-wide"' in body
+
     def test_it_saves_the_lists_and_the_list_shows_them(self, admin_client, private_channel):
         form = self.form(private_channel, allowed_countries=["FR", "BE"], blocked_countries=[])
         assert admin_client.post(f"{CHANNEL_ADMIN}{private_channel.pk}/change/", form).status_code == 302

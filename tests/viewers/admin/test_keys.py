@@ -54,9 +54,32 @@ class TestAddingAPlaybackKey:
         assert "already registered" in response.context["adminform"].form.errors["public_key_pem"][0]
         assert PlaybackKey.objects.count() == 1
 
-    def test_a_second_signing_key_is_a_form_error(self, admin_client, registered_key):
+    def test_a_second_signing_key_is_one_helpful_error(self, admin_client, registered_key):
         pem = tokens.public_key_pem(tokens.generate_private_key())
         response = admin_client.post(KEYS + "add/", key_form(pem, is_signing="on"))
         assert response.status_code == 200
-        assert response.context["adminform"].form.errors
+        form = response.context["adminform"].form
+        assert list(form.errors) == ["is_signing"]
+        (message,) = form.errors["is_signing"]
+        assert message.startswith("test-key is already the signing key, and there is only one.")
+        assert "“Make signing key” step" in message
+        body = response.content.decode()
+        assert "Constraint" not in body
+        assert body.count('class="errorlist') == 1
         assert PlaybackKey.objects.count() == 1
+
+    def test_the_key_the_site_signs_with_is_still_one_error_while_another_holds_the_flag(
+        self, admin_client, signing_key
+    ):
+        # The site already signs with the new key (its private half is configured), but the old key still holds
+        # the flag: the form says what to do, not that a constraint is violated.
+        old = PlaybackKey(
+            name="old-key", public_key_pem=tokens.public_key_pem(tokens.generate_private_key()), is_signing=True
+        )
+        old.full_clean()
+        old.save()
+        response = admin_client.post(KEYS + "add/", key_form(tokens.public_key_pem(signing_key), is_signing="on"))
+        assert response.status_code == 200
+        body = response.content.decode()
+        assert "Constraint" not in body and body.count('class="errorlist') == 1
+        assert "old-key is already the signing key" in body

@@ -6,10 +6,11 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tests.factories import audit_row
-from viewers.models import TokenAudit, User
+from tests.factories import audit_row, make_invited
+from viewers.models import Entitlement, TokenAudit, User
 from viewers.operators import activity
 
 
@@ -41,6 +42,17 @@ def traffic(fixed_now, alice, bob, private_channel, public_channel):
     return sharer
 
 
+@pytest.fixture
+def holders(alice, bob, ivan, carol, subscribers, private_channel):
+    """alice (direct), bob (through subscribers) and carol (both) are active; ivan (direct) is deactivated; two
+    invited users hold a direct entitlement and a third holds one through subscribers."""
+    Entitlement.objects.create(user=carol, channel=private_channel)
+    carol.groups.add(subscribers)
+    for name in ("invited-1", "invited-2"):
+        Entitlement.objects.create(user=make_invited(name), channel=private_channel)
+    make_invited("invited-3").groups.add(subscribers)
+
+
 @pytest.mark.django_db
 class TestAggregation:
     def test_it_counts_tokens_and_distinct_viewers_per_hour(self, traffic, private_channel, fixed_now):
@@ -69,11 +81,24 @@ class TestAggregation:
         assert counts == {
             "current_users": 2,
             "current_groups": 1,
+            "current": 3,
             "upcoming": 1,
             "ended": 1,
             "revoked": 1,
+            "holders": 3,
             "viewers_now": 2,
+            "invited": 0,
+            "inactive": 1,
         }
+
+    def test_holders_are_counted_once_by_account_status(self, fixed_now, holders, private_channel):
+        counts = activity.entitlement_counts(private_channel, fixed_now)
+        assert (counts["current_users"], counts["current_groups"], counts["current"]) == (5, 1, 6)
+        assert (counts["holders"], counts["viewers_now"], counts["invited"], counts["inactive"]) == (7, 3, 3, 1)
+        assert activity.entitlements_summary(counts) == (
+            "6 entitlements are in force (1 of them granted to a group), held by 7 people, of whom 3 can watch now "
+            "(active accounts); 3 are invited users who have not set a password yet; 1 has a deactivated account."
+        )
 
     def test_the_audit_queries_use_the_channel_time_index(self, traffic, private_channel, fixed_now):
         if connection.vendor != "sqlite":
@@ -125,7 +150,27 @@ class TestThePage:
         client.force_login(admin_user)
         body = client.get(f"/admin/viewers/channel/{private_channel.pk}/activity/").content.decode()
         assert "<svg" in body and "tokens issued" in body
-        assert "sharer" in body and "viewers entitled now" in body
+        assert "sharer" in body and "can watch now" in body
+
+    def test_it_says_who_holds_the_entitlements_and_who_can_watch(self, holders, private_channel, client, admin_user):
+        client.force_login(admin_user)
+        body = client.get(f"/admin/viewers/channel/{private_channel.pk}/activity/").content.decode()
+        assert '<span class="ops-num">3</span>can watch now' in body
+        assert '<span class="ops-num">6</span>entitlements in force' in body
+        assert "held by 7 people, of whom 3 can watch now" in body
+        assert "Invited users can watch once they have set their password" in body
+
+    def test_its_holder_counts_cost_the_same_for_many_holders(
+        self, holders, private_channel, client, admin_user, django_assert_max_num_queries
+    ):
+        client.force_login(admin_user)
+        with CaptureQueriesContext(connection) as few:
+            client.get(f"/admin/viewers/channel/{private_channel.pk}/activity/")
+        for i in range(30):
+            Entitlement.objects.create(user=make_invited(f"more-{i}"), channel=private_channel)
+        with django_assert_max_num_queries(len(few)):
+            body = client.get(f"/admin/viewers/channel/{private_channel.pk}/activity/").content.decode()
+        assert "held by 37 people, of whom 3 can watch now" in body
 
     def test_staff_without_permission_cannot_see_it(self, client, sam, private_channel):
         client.force_login(sam)
@@ -134,3 +179,57 @@ class TestThePage:
     def test_an_unknown_channel_is_a_404(self, client, admin_user):
         client.force_login(admin_user)
         assert client.get("/admin/viewers/channel/999999/activity/").status_code == 404
+
+
+def counts(current=0, groups=0, holders=0, can_watch=0, invited=0, inactive=0):
+    return {
+        "current": current,
+        "current_groups": groups,
+        "holders": holders,
+        "viewers_now": can_watch,
+        "invited": invited,
+        "inactive": inactive,
+    }
+
+
+@pytest.mark.parametrize(
+    "numbers,summary",
+    [
+        (counts(), "No entitlement is in force: no one can watch this channel now."),
+        (
+            counts(current=1, holders=1, can_watch=1),
+            "1 entitlement is in force, held by 1 person, who can watch now (an active account).",
+        ),
+        (
+            counts(current=2, holders=2, can_watch=2),
+            "2 entitlements are in force, held by 2 people, all of whom can watch now (active accounts).",
+        ),
+        (
+            counts(current=1, groups=1, holders=0),
+            "1 entitlement is in force, granted to a group, held by no one (the group has no members yet): "
+            "no one can watch this channel now.",
+        ),
+        (
+            counts(current=2, groups=2, holders=5, can_watch=5),
+            "2 entitlements are in force, all granted to groups, held by 5 people, all of whom can watch now "
+            "(active accounts).",
+        ),
+        (
+            counts(current=69, groups=1, holders=70, can_watch=3, invited=67),
+            "69 entitlements are in force (1 of them granted to a group), held by 70 people, of whom 3 can watch "
+            "now (active accounts); 67 are invited users who have not set a password yet.",
+        ),
+        (
+            counts(current=2, holders=2, can_watch=1, invited=1),
+            "2 entitlements are in force, held by 2 people, of whom 1 can watch now (an active account); "
+            "1 is an invited user who has not set a password yet.",
+        ),
+        (
+            counts(current=2, holders=2, inactive=2),
+            "2 entitlements are in force, held by 2 people, none of whom can watch now (no active account); "
+            "2 have deactivated accounts.",
+        ),
+    ],
+)
+def test_the_summary_says_who_can_watch_in_plain_words(numbers, summary):
+    assert activity.entitlements_summary(numbers) == summary
