@@ -12,12 +12,11 @@ from django.db import IntegrityError, transaction
 
 from localivs import state
 from localivs.models import LOCAL_ACCOUNT, PlaybackKeyPair, PlaybackSession
-from viewers.ivs import tokens
+from viewers.ivs import channel_names, tokens
 from viewers.models import Channel
 
 KEY_PAIRS_PER_REGION = 3  # IVS's quota per account and region
 DEFAULT_PAGE = 100  # IVS's default maxResults for both lists
-CHANNEL_NAME_RE = re.compile(r"[a-zA-Z0-9-_]{0,128}")
 KEY_PAIR_ARN_RE = re.compile(r"arn:aws:ivs:(?P<region>[a-z0-9-]+):(?P<account>\d+):playback-key/(?P<id>[a-zA-Z0-9-]+)")
 CHANNEL_FILTERS = (
     "filterByName",
@@ -153,8 +152,9 @@ def list_playback_key_pairs(region, body):
 
 
 def _channel_name(channel: Channel) -> str:
-    """IVS channel names allow no spaces: the site's name when IVS would accept it, else its slug."""
-    return channel.name if CHANNEL_NAME_RE.fullmatch(channel.name) else channel.slug
+    """The site's name as IVS would have stored it ("Demo Event" → "Demo-Event"): the sync (viewers/ivs/channel_sync.py)
+    applies the same rule, so syncing the demo from this origin proposes no rename."""
+    return channel_names.ivs_name(channel.name)
 
 
 def _channel(channel: Channel, *, summary=False) -> dict:

@@ -1,9 +1,13 @@
 // The player page's rules that need no DOM, no SDK and no network, so node can test them (tests/js/):
-// which state an error means, whether a playback URL can still be loaded, and the one retry timer.
+// which state an error means, whether a playback URL can still be loaded, when to stop retrying, and the one retry
+// timer.
 // static/js/player.js wires them to the page.
 
 // How long an offline channel, a full channel or a lost connection waits before the next try.
 export const OFFLINE_RETRY_MS = 15000;
+// After this many attempts in a row that reached nothing, the page stops retrying and says the stream cannot be
+// reached: a host that is down or blocked would otherwise show "Retrying…" forever.
+export const UNREACHABLE_AFTER = 3;
 // The playlist request must reach IVS before the token's exp, so a token this close to it is already spent.
 export const EXPIRY_MARGIN_SECONDS = 5;
 
@@ -63,9 +67,39 @@ export function stateForError(err, reasons = {}) {
 
 // How long to wait before trying again in this state, or null when only the viewer can fix it.
 export function retryDelay(state, err) {
+  if (state === "unreachable") return null; // given up: the viewer's "Try again" starts the next attempt
   if (state === "rate_limited") return Math.max((err && err.retryAfter) || 0, 1) * 1000;
   if (state === "offline" || state === "viewer_limit" || state === "network") return OFFLINE_RETRY_MS;
   return null;
+}
+
+// Counts the attempts in a row that could not reach the stream ("network"), and turns the one that reaches the
+// limit into "unreachable". Any answer (offline, refused…) shows the way is open and starts the count again, and
+// so do playing and the viewer's "Try again" (reset). An attempt counts once however many errors it reports.
+export function createReachability(limit = UNREACHABLE_AFTER) {
+  let misses = 0;
+  let counted = false;
+  return {
+    attempt() {
+      counted = false;
+    },
+    // The state to show for a failed attempt's state.
+    failed(state) {
+      if (state !== "network") {
+        misses = 0;
+        return state;
+      }
+      if (!counted) misses += 1;
+      counted = true;
+      return misses >= limit ? "unreachable" : state;
+    },
+    reset() {
+      misses = 0;
+    },
+    get misses() {
+      return misses;
+    },
+  };
 }
 
 // At most one retry pending: scheduling replaces the pending one, so two errors (or an error and a pageshow)

@@ -1,19 +1,33 @@
 // Plays the channel with the IVS Player Web SDK and tells the viewer what is happening. An ES module with no
 // build step: the page loads it with <script type="module">, after the SDK's classic script has defined IVSPlayer.
-// The rules (which state an error means, when a token is spent, the retry timer) are in ./player-logic.js.
+// The rules (which state an error means, when a token is spent, when to give up, the retry timer) are in
+// ./player-logic.js.
 //
 // The first playback URL (with its signed token) is embedded in the page: the normal first load
 // makes no token request. A fresh token is fetched only when this one cannot serve:
 //   - it expired before playback started (page left open, slow load, restored from the bfcache);
 //   - it was already used (tokens are single-use) and the player must load again;
-//   - the player reported an authorisation error: one retry with a fresh token, then the reason.
+//   - the player reported an authorisation error: one retry with a fresh token, then the reason;
+//   - the viewer clicked "Try again" after the page gave up on a stream it could not reach.
+//
+// It asks for sound: when the browser allows only muted autoplay, the SDK plays muted and says so (AUDIO_BLOCKED),
+// and an "Unmute" button offers the sound until the viewer takes it.
 
-import { RefreshError, createRetryTimer, retryDelay, stateForError, tokenUsable } from "./player-logic.js";
+import {
+  RefreshError,
+  createReachability,
+  createRetryTimer,
+  retryDelay,
+  stateForError,
+  tokenUsable,
+} from "./player-logic.js";
 
 const config = JSON.parse(document.getElementById("player-config").textContent);
 const video = document.getElementById("video");
 const statusBox = document.getElementById("player-status");
+const statusMessage = document.getElementById("player-message");
 const actionButton = document.getElementById("player-action");
+const unmuteButton = document.getElementById("player-unmute");
 const csrfToken = document.querySelector('meta[name="csrf-token"]').content;
 
 const MESSAGES = {
@@ -29,6 +43,7 @@ const MESSAGES = {
   sdk_missing: "The video player could not be loaded. Check your connection or ad blocker and reload.",
   rate_limited: "Too many attempts. Please wait a moment.",
   network: "The connection to the stream was lost. Retrying…",
+  unreachable: "The stream cannot be reached right now.",
   error: "The stream could not be played. Reload the page to try again.",
 };
 
@@ -38,6 +53,8 @@ let current = { url: config.playbackUrl, expiresAt: config.expiresAt, session: c
 let authRetried = false;
 let player = null;
 let starting = null; // the start() under way: a second caller waits for it rather than loading again
+let audioBlocked = false; // the browser muted the autoplay and the viewer has not unmuted yet
+const reachability = createReachability();
 // Every later start goes through this one timer: whatever asks for a retry replaces the pending one.
 const retry = createRetryTimer(
   (run, ms) => setTimeout(run, ms),
@@ -46,8 +63,9 @@ const retry = createRetryTimer(
 
 function show(state, detail, action) {
   statusBox.dataset.state = state;
-  statusBox.textContent = detail || MESSAGES[state] || MESSAGES.error;
+  statusMessage.textContent = detail || MESSAGES[state] || MESSAGES.error;
   statusBox.hidden = state === "playing";
+  showUnmute();
   if (actionButton) {
     actionButton.hidden = !action;
     if (action) {
@@ -55,6 +73,22 @@ function show(state, detail, action) {
       actionButton.onclick = action.run;
     }
   }
+}
+
+// Over a moving picture only: not over a message that covers the video.
+function showUnmute() {
+  const state = statusBox.dataset.state;
+  if (unmuteButton) unmuteButton.hidden = !(audioBlocked && (state === "playing" || state === "buffering"));
+}
+
+function offerSound(offer) {
+  audioBlocked = offer;
+  showUnmute();
+}
+
+function unmute() {
+  player.setMuted(false); // the click is the gesture the browser waited for
+  offerSound(false);
 }
 
 function serverNow() {
@@ -89,14 +123,28 @@ function reload() {
   location.reload();
 }
 
-function showRefreshFailure(failure) {
-  const state = stateForError(failure, config.reasons);
-  let action = null;
-  if (state === "superseded") action = { label: "Watch here instead", run: reload };
-  else if (state === "unauthorized" && failure.status === 401) action = { label: "Log in", run: reload };
-  show(state, failure.message, action);
+function tryAgain() {
+  reachability.reset();
+  authRetried = false;
+  start(); // the token was used by the attempts before: load() fetches a fresh one
+}
+
+function actionFor(state, failure) {
+  if (state === "superseded") return { label: "Watch here instead", run: reload };
+  if (state === "unauthorized" && failure && failure.status === 401) return { label: "Log in", run: reload };
+  if (state === "unreachable") return { label: "Try again", run: tryAgain };
+  return null;
+}
+
+function showFailure(state, failure, detail) {
+  show(state, detail, actionFor(state, failure));
   const delay = retryDelay(state, failure);
   if (delay !== null) retry.schedule(start, delay);
+}
+
+function showRefreshFailure(failure) {
+  const state = reachability.failed(stateForError(failure, config.reasons));
+  showFailure(state, failure, state === "unreachable" ? null : failure.message);
 }
 
 function start() {
@@ -106,6 +154,7 @@ function start() {
 }
 
 async function load() {
+  reachability.attempt();
   let playback;
   try {
     playback = tokenUsable(current, serverNow()) ? current : await refresh();
@@ -122,22 +171,21 @@ async function load() {
 }
 
 function onError(err) {
-  const state = stateForError(err, config.reasons);
+  const state = reachability.failed(stateForError(err, config.reasons));
   if (state === "unauthorized" && !authRetried) {
     // Perhaps only this token is stale; perhaps access was withdrawn. One fresh token tells which.
     authRetried = true;
     start();
     return;
   }
-  show(state);
-  const delay = retryDelay(state, err);
-  if (delay !== null) retry.schedule(start, delay);
+  showFailure(state, err);
 }
 
 function onPageShow(event) {
   // Back from the back/forward cache: the old session may be gone and the token spent or expired.
   if (event.persisted) {
     authRetried = false;
+    reachability.reset();
     start();
   }
 }
@@ -150,14 +198,17 @@ function createPlayer(IVSPlayer) {
   const { PlayerEventType: Events, PlayerState: States } = IVSPlayer;
   created.addEventListener(States.PLAYING, () => {
     authRetried = false;
+    reachability.reset();
     retry.cancel(); // playing again by itself: a retry now would only reload the stream
     show("playing");
   });
   created.addEventListener(States.BUFFERING, () => show("buffering"));
   created.addEventListener(States.ENDED, () => show("ended"));
   created.addEventListener(Events.ERROR, onError);
+  created.addEventListener(Events.AUDIO_BLOCKED, () => offerSound(true));
+  // Unmuted with the video's own controls: the button has no more to offer.
+  created.addEventListener(Events.MUTED_CHANGED, () => created.isMuted() || offerSound(false));
   created.attachHTMLVideoElement(video);
-  created.setMuted(true); // browsers only autoplay muted video; the viewer can unmute
   // Start on half a second of video: by default the player waits for a second segment, one more playlist
   // refresh and segment (about 200 ms at 50 ms RTT, bench/) before the first frame.
   created.setInitialBufferDuration(0.5);
@@ -177,6 +228,7 @@ function main() {
   player = createPlayer(IVSPlayer);
   start(); // the playlist at once: the player queues it until its worker is ready
   window.addEventListener("pageshow", onPageShow);
+  if (unmuteButton) unmuteButton.addEventListener("click", unmute);
   window.ivsPlayer = player;
 }
 

@@ -7,6 +7,8 @@ import {
   EXPIRY_MARGIN_SECONDS,
   OFFLINE_RETRY_MS,
   RefreshError,
+  UNREACHABLE_AFTER,
+  createReachability,
   createRetryTimer,
   retryDelay,
   stateForError,
@@ -167,6 +169,55 @@ describe("retryDelay", () => {
 
   test("what only the viewer can fix is not retried", () => {
     for (const state of ["unauthorized", "superseded", "error", "ended"]) assert.equal(retryDelay(state, {}), null);
+  });
+
+  test("a stream given up as unreachable is not retried: the viewer's Try again is", () => {
+    assert.equal(retryDelay("unreachable", {}), null);
+  });
+});
+
+describe("createReachability", () => {
+  // One attempt that fails in `state`, as player.js reports it: attempt() at the start, failed() per error.
+  const fail = (reach, state, errors = 1) => {
+    reach.attempt();
+    let shown;
+    for (let i = 0; i < errors; i++) shown = reach.failed(state);
+    return shown;
+  };
+
+  test("gives up after a few attempts in a row that reached nothing", () => {
+    const reach = createReachability();
+    const shown = Array.from({ length: UNREACHABLE_AFTER + 1 }, () => fail(reach, "network"));
+    assert.deepEqual(shown, [...Array(UNREACHABLE_AFTER - 1).fill("network"), "unreachable", "unreachable"]);
+    assert.ok(UNREACHABLE_AFTER > 1 && UNREACHABLE_AFTER <= 5);
+  });
+
+  test("an attempt counts once, however many errors it reports", () => {
+    const reach = createReachability(3);
+    assert.equal(fail(reach, "network", 4), "network");
+    assert.equal(fail(reach, "network", 2), "network");
+    assert.equal(reach.misses, 2);
+    assert.equal(fail(reach, "network"), "unreachable");
+  });
+
+  test("an answer of any kind starts the count again", () => {
+    const reach = createReachability(3);
+    for (const answer of ["offline", "unauthorized", "viewer_limit", "rate_limited", "error"]) {
+      fail(reach, "network");
+      fail(reach, "network");
+      assert.equal(fail(reach, answer), answer);
+      assert.equal(reach.misses, 0, answer);
+    }
+    assert.equal(fail(reach, "network"), "network");
+  });
+
+  test("playing, or the viewer's Try again, starts it again too", () => {
+    const reach = createReachability(2);
+    fail(reach, "network");
+    assert.equal(fail(reach, "network"), "unreachable");
+    reach.reset();
+    assert.equal(fail(reach, "network"), "network");
+    assert.equal(fail(reach, "network"), "unreachable");
   });
 });
 

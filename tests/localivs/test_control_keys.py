@@ -9,7 +9,7 @@ import pytest
 from localivs.models import PlaybackKeyPair
 from tests.factories import PRIVATE_ARN, PUBLIC_ARN, playback_url_for
 from tests.localivs.answers import close_after_each_answer, error_of, public_pem
-from viewers.ivs import aws, tokens
+from viewers.ivs import aws, channel_sync, tokens
 from viewers.models import Channel
 
 OTHER_REGION_ARN = PRIVATE_ARN.replace("us-west-2", "eu-west-1")
@@ -84,7 +84,7 @@ class TestChannels:
 
     def test_get_channel_describes_the_sites_channel(self, ivs, channels):
         got = ivs.get_channel(arn=PRIVATE_ARN)["channel"]
-        assert (got["arn"], got["name"], got["authorized"]) == (PRIVATE_ARN, "main-event", True)
+        assert (got["arn"], got["name"], got["authorized"]) == (PRIVATE_ARN, "Main-Event", True)  # "Main Event"
         assert got["playbackUrl"] == playback_url_for(PRIVATE_ARN)
         assert ivs.get_channel(arn=PUBLIC_ARN)["channel"]["authorized"] is False
         assert error_of(lambda: ivs.get_channel(arn=OTHER_REGION_ARN)) == ("ResourceNotFoundException", 404)
@@ -96,11 +96,27 @@ class TestChannels:
         assert [c["name"] for c in elsewhere.list_channels()["channels"]] == ["eu-show"]
 
     def test_filters_narrow_the_list_and_exclude_each_other(self, ivs, channels):
-        assert [c["arn"] for c in ivs.list_channels(filterByName="main-event")["channels"]] == [PRIVATE_ARN]
+        assert [c["arn"] for c in ivs.list_channels(filterByName="Main-Event")["channels"]] == [PRIVATE_ARN]
         policy = "arn:aws:ivs:us-west-2:123456789012:playback-restriction-policy/abc"
         assert ivs.list_channels(filterByPlaybackRestrictionPolicyArn=policy)["channels"] == []
         both = lambda: ivs.list_channels(filterByName="x", filterByPlaybackRestrictionPolicyArn=policy)  # noqa: E731
         assert error_of(both) == ("ConflictException", 409)
+
+    def test_names_are_answered_as_ivs_would_store_them(self, ivs, channels, checked):
+        Channel.objects.filter(arn=PUBLIC_ARN).update(name="Café & Q&A – Live!")
+        names = {c["arn"]: c["name"] for c in ivs.list_channels()["channels"]}
+        assert names == {PRIVATE_ARN: "Main-Event", PUBLIC_ARN: "Cafe-Q-A-Live"}
+        assert ivs.get_channel(arn=PUBLIC_ARN)["channel"]["name"] == "Cafe-Q-A-Live"
+        assert checked == ["ListChannels", "GetChannel"]  # both answers passed botocore's model
+
+    def test_syncing_the_site_from_it_proposes_no_rename(self, ivs, channels):
+        """The admin's "Sync from IVS" in the demo: the site's own channels, read back through this origin."""
+        Channel.objects.filter(arn=PUBLIC_ARN).update(name="Demo Lobby: café")
+        report = channel_sync.sync_channels(clients=[ivs], apply=False)
+        assert [(change.name, change.action, change.changes) for change in report] == [
+            ("Main Event", "unchanged", {}),
+            ("Demo Lobby: café", "unchanged", {}),
+        ]
 
     def test_a_client_configured_by_environment_alone_reaches_it(self, live_server, channels, monkeypatch, tmp_path):
         monkeypatch.setenv("AWS_ENDPOINT_URL_IVS", live_server.url + "/ivs")

@@ -5,8 +5,10 @@ import uuid
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.checks import run_checks
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from localivs import state
 from localivs.models import SpentToken
@@ -47,6 +49,77 @@ class TestDemo:
         page = client.get("/channels/demo-event/").content.decode()
         url = page.split('"playbackUrl": "')[1].split('"')[0]
         assert client.get(url.replace("http://127.0.0.1:8000", "")).status_code == 200
+
+
+class TestTheDemoKeepsEdits:
+    """`make run` runs the demo on every start: it creates what is missing and leaves the operator's edits."""
+
+    @pytest.fixture(autouse=True)
+    def debug(self, settings):
+        settings.DEBUG = True
+
+    def counts(self):
+        return (User.objects.count(), Channel.objects.count(), Entitlement.objects.count(), Group.objects.count())
+
+    def test_edits_are_kept_and_nothing_is_duplicated(self):
+        call_command("demo")
+        seeded = self.counts()
+        Channel.objects.filter(slug="demo-event").update(
+            name="Grand Final", description="Tonight at eight.", is_private=False, is_listed=False, slug="final"
+        )
+        User.objects.filter(username="viewer").update(first_name="Vera", last_name="Viewer", email="vera@example.com")
+        User.objects.filter(username="admin").update(is_superuser=False)
+        sd_viewer = User.objects.get(username="viewer-sd")
+        sd_viewer.groups.clear()
+        Entitlement.objects.filter(user__username="viewer").update(max_resolution="SD", note="edited")
+
+        call_command("demo")
+
+        assert self.counts() == seeded
+        final = Channel.objects.get(arn__endswith="/demoPrivate01")
+        assert (final.name, final.slug, final.description) == ("Grand Final", "final", "Tonight at eight.")
+        assert (final.is_private, final.is_listed) == (False, False)
+        vera = User.objects.get(username="viewer")
+        assert (vera.first_name, vera.last_name, vera.email) == ("Vera", "Viewer", "vera@example.com")
+        assert not User.objects.get(username="admin").is_superuser
+        assert not sd_viewer.groups.exists()
+        assert Entitlement.objects.get(user=vera).note == "edited"
+
+    def test_a_deleted_channel_comes_back_with_its_entitlements(self):
+        call_command("demo")
+        seeded = self.counts()
+        Channel.objects.filter(slug="demo-event").delete()
+        assert Entitlement.objects.count() == 0
+
+        call_command("demo")
+
+        assert self.counts() == seeded
+        event = Channel.objects.get(slug="demo-event")
+        assert (event.name, event.is_private) == ("Demo Event", True)
+        assert event.entitlements.filter(user__username="viewer").exists()
+        assert event.entitlements.get(group__name="sd-subscribers").max_resolution == "SD"
+
+    def test_a_revoked_entitlement_stays_revoked(self):
+        call_command("demo")
+        Entitlement.objects.filter(user__username="viewer").update(revoked_at=timezone.now())
+        call_command("demo")
+        assert Entitlement.objects.filter(user__username="viewer").get().revoked_at is not None
+
+    def test_the_playback_url_follows_the_origin(self):
+        call_command("demo", "--origin", "http://127.0.0.1:8000")
+        Channel.objects.filter(slug="demo-event").update(name="Renamed")
+        call_command("demo", "--origin", "http://localhost:9000/")
+        event = Channel.objects.get(arn__endswith="/demoPrivate01")
+        assert event.playback_url.startswith("http://localhost:9000/ivs/api/video/v1/us-west-2.123456789012.")
+        assert event.name == "Renamed"
+
+    def test_a_slug_taken_by_another_channel_gets_a_free_one(self):
+        Channel.objects.create(
+            name="Mine", slug="demo-event", arn=PRIVATE_ARN, playback_url=playback_url_for(PRIVATE_ARN)
+        )
+        call_command("demo")
+        assert Channel.objects.get(arn__endswith="/demoPrivate01").slug == "demo-event-2"
+        assert Channel.objects.get(arn=PRIVATE_ARN).name == "Mine"
 
 
 class TestTheDemosKey:

@@ -5,6 +5,9 @@ slugs, descriptions and the listed flag are the operators' and stay as they are.
 so nothing shows up on the home page before an operator has looked at it. Channels that exist only locally
 are reported, never deleted. Every configured region is read (IVS_REGIONS, or else the regions of the site's
 channels and AWS_REGION: viewers/ivs/key_regions.py), all of them before anything is written.
+
+A name that differs only by IVS's naming rule is no rename: IVS stores the site's "Demo Event" as "Demo-Event"
+(viewers/ivs/channel_names.py), so the local name stays as the operator wrote it. A name IVS changed is a rename.
 """
 
 from dataclasses import dataclass, field
@@ -13,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
-from viewers.ivs import aws, key_regions
+from viewers.ivs import aws, channel_names, key_regions
 from viewers.models import Channel
 
 SYNCED_FIELDS = ("name", "playback_url", "is_private")
@@ -77,16 +80,18 @@ def _sync_one(item: dict, channel: Channel | None) -> ChannelChange:
         "is_private": bool(item.get("authorized")),
     }
     if channel is None:
-        channel = Channel(arn=arn, slug=_free_slug(wanted["name"], arn), is_listed=False, **wanted)
+        channel = Channel(arn=arn, slug=free_slug(wanted["name"], arn), is_listed=False, **wanted)
         action, changes = "created", {name: (None, value) for name, value in wanted.items()}
     else:
         changes = {
             name: (getattr(channel, name), value) for name, value in wanted.items() if getattr(channel, name) != value
         }
+        if channel_names.same_name(channel.name, item.get("name") or ""):
+            changes.pop("name", None)
         if not changes:
             return ChannelChange(arn, channel.name, "unchanged", channel_id=channel.pk)
-        for name, value in wanted.items():
-            setattr(channel, name, value)
+        for name in changes:
+            setattr(channel, name, wanted[name])
         action = "updated"
     try:
         channel.full_clean()
@@ -99,7 +104,8 @@ def _sync_one(item: dict, channel: Channel | None) -> ChannelChange:
     return ChannelChange(arn, channel.name, action, changes, channel_id=channel.pk)
 
 
-def _free_slug(name: str, arn: str) -> str:
+def free_slug(name: str, arn: str) -> str:
+    """A slug from `name` (else the ARN's id) that no channel has yet: `name`, `name-2`, …"""
     base = (slugify(name) or slugify(arn.rsplit("/", 1)[1]) or "channel")[:90]
     slug, n = base, 1
     while Channel.objects.filter(slug=slug).exists():

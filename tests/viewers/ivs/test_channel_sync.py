@@ -7,8 +7,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from moto import mock_aws
 
+from localivs import shapes
 from tests.factories import PRIVATE_ARN
-from viewers.ivs import channel_sync
+from viewers.ivs import channel_names, channel_sync
 from viewers.models import Channel, Entitlement
 
 REGION = "us-west-2"
@@ -100,6 +101,78 @@ class TestSync:
 
         with pytest.raises(channel_sync.SyncError, match="Could not list the IVS channels"):
             channel_sync.sync_channels(clients=[Broken()])
+
+
+class TestIvsNamingRule:
+    """One rule (viewers/ivs/channel_names.py) for what IVS stores as a channel's name: the local origin answers
+    with it, the sync compares with it."""
+
+    NAMES = ["Demo Event", "Café  Live", "Q&A - Live", " -Demo- ", "日本語", "", "a" * 300, "x" + " y" * 100]
+
+    @pytest.mark.parametrize(
+        "name, stored",
+        [
+            ("Demo Event", "Demo-Event"),
+            ("Demo-Event", "Demo-Event"),
+            ("Demo--Event_2", "Demo--Event_2"),  # IVS accepts it: kept as it is
+            ("Q&A - Live", "Q-A-Live"),
+            ("  Café Live! ", "Cafe-Live"),
+            ("日本語", ""),
+            ("a" * 200, "a" * 128),
+        ],
+    )
+    def test_what_ivs_would_store(self, name, stored):
+        assert channel_names.ivs_name(name) == stored
+
+    @pytest.mark.parametrize("name", NAMES)
+    def test_every_answer_passes_botocores_model_and_is_its_own_answer(self, name):
+        stored = channel_names.ivs_name(name)
+        assert shapes.problems(stored, shapes.service_model().shape_for("ChannelName")) == []
+        assert channel_names.ivs_name(stored) == stored
+
+    def test_the_same_name_under_the_rule(self):
+        assert channel_names.same_name("Demo Event", "Demo-Event")
+        assert not channel_names.same_name("Demo Event", "Demo-Finals")
+
+
+@pytest.mark.django_db
+class TestRenames:
+    def test_a_name_that_only_follows_ivss_rule_is_no_rename(self, aws):
+        remote = aws.create_channel(name="Demo-Event", authorized=True)["channel"]
+        Channel.objects.create(name="Demo Event", slug="demo", arn=remote["arn"], playback_url=remote["playbackUrl"])
+        (change,) = channel_sync.sync_channels()
+        assert (change.action, change.changes) == ("unchanged", {})
+        assert Channel.objects.get().name == "Demo Event"
+
+    def test_a_rename_at_ivs_is_proposed_with_the_other_changes(self, aws):
+        remote = aws.create_channel(name="Grand-Final", authorized=False)["channel"]
+        Channel.objects.create(name="Demo Event", slug="demo", arn=remote["arn"], playback_url=remote["playbackUrl"])
+        (change,) = channel_sync.sync_channels()
+        assert change.action == "updated"
+        assert change.changes == {"name": ("Demo Event", "Grand-Final"), "is_private": (True, False)}
+        assert Channel.objects.get().name == "Grand-Final"
+
+    def test_a_created_channel_keeps_the_operators_spelling_until_ivs_renames_it(self, aws):
+        remote = aws.create_channel(name="Demo-Event", authorized=True)["channel"]
+        (created,) = channel_sync.sync_channels()
+        assert created.action == "created" and Channel.objects.get().name == "Demo-Event"
+        Channel.objects.update(name="Demo Event")  # the operator's spelling, in the admin
+
+        assert [change.action for change in channel_sync.sync_channels()] == ["unchanged"]
+        assert Channel.objects.get().name == "Demo Event"
+
+        aws.update_channel(arn=remote["arn"], name="Demo-Finals")
+        (renamed,) = channel_sync.sync_channels()
+        assert renamed.changes == {"name": ("Demo Event", "Demo-Finals")}
+        assert Channel.objects.get().name == "Demo-Finals"
+
+    def test_only_the_changed_fields_are_written(self, aws):
+        remote = aws.create_channel(name="Demo-Event", authorized=False)["channel"]
+        Channel.objects.create(name="Demo Event", slug="demo", arn=remote["arn"], playback_url=remote["playbackUrl"])
+        (change,) = channel_sync.sync_channels()
+        assert change.changes == {"is_private": (True, False)}
+        channel = Channel.objects.get()
+        assert (channel.name, channel.is_private) == ("Demo Event", False)
 
 
 @pytest.mark.django_db

@@ -3,7 +3,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from viewers.ivs import signing_keys, tokens
+from viewers.ivs import channel_sync, signing_keys, tokens
 from viewers.models import Channel, Entitlement, PlaybackKey, PlaybackKeyRegion, User
 
 DEMO_ACCOUNT = "123456789012"
@@ -12,7 +12,10 @@ PASSWORD = "watch-the-demo"  # noqa: S105  demo data refuses to exist outside DE
 
 
 class Command(BaseCommand):
-    help = "Seed local demo data (idempotent): an admin, viewers and channels played by the local IVS origin."
+    help = (
+        "Seed local demo data: an admin, viewers and channels played by the local IVS origin. Runs on every "
+        "`make run`: it creates only what is missing and keeps the operator's edits (docs/DEMO.md)."
+    )
     # It registers the configured key when the database lacks it, which is what ivs.E020 would complain about.
     requires_system_checks = []
 
@@ -76,38 +79,55 @@ class Command(BaseCommand):
         private = self._channel("Demo Event", "demo-event", "demoPrivate01", origin, is_private=True)
         self._channel("Demo Lobby", "demo-lobby", "demoPublic01", origin, is_private=False)
 
-        viewer = self._user("viewer")
-        sd_viewer = self._user("viewer-sd")
+        viewer, _ = self._user("viewer")
+        sd_viewer, sd_viewer_created = self._user("viewer-sd")
         self._user("stranger")
         self._user("admin", is_staff=True, is_superuser=True)
-        sd_group, _ = Group.objects.get_or_create(name="sd-subscribers")
-        sd_viewer.groups.add(sd_group)
-        Entitlement.objects.get_or_create(user=viewer, channel=private, defaults={"note": "demo"})
-        Entitlement.objects.get_or_create(
-            group=sd_group, channel=private, defaults={"note": "demo", "max_resolution": "SD"}
-        )
+        sd_group, sd_group_created = Group.objects.get_or_create(name="sd-subscribers")
+        # A membership is the user's, edited on the user's page: added with a new user or group, never again.
+        if sd_viewer_created or sd_group_created:
+            sd_viewer.groups.add(sd_group)
+        # Looked for by holder and channel only: one the operator edited (dates, quality, note, revoked) or added
+        # beside it stays as it is; when there is none (deleted, or gone with its channel) it is created again.
+        if not Entitlement.objects.filter(user=viewer, channel=private).exists():
+            Entitlement.objects.create(user=viewer, channel=private, note="demo")
+        if not Entitlement.objects.filter(group=sd_group, channel=private).exists():
+            Entitlement.objects.create(group=sd_group, channel=private, note="demo", max_resolution="SD")
 
     def _channel(self, name, slug, channel_id, origin, *, is_private):
+        """The demo channel the local origin plays as `channel_id`, created when missing.
+
+        An existing one is found by its ARN, which is what makes it this demo channel, and keeps everything an
+        operator can edit (name, slug, description, private, listed, limits, countries) except its playback URL:
+        the demo owns that one, because the channel plays only when it points at the local origin of the current
+        --origin (another port, another host) with this ARN's id, which the site checks against the ARN."""
         arn = f"arn:aws:ivs:{DEMO_REGION}:{DEMO_ACCOUNT}:channel/{channel_id}"
         url = f"{origin}/ivs/api/video/v1/{DEMO_REGION}.{DEMO_ACCOUNT}.channel.{channel_id}.m3u8"
-        channel, _ = Channel.objects.update_or_create(
-            slug=slug,
-            defaults={
-                "name": name,
-                "arn": arn,
-                "playback_url": url,
-                "is_private": is_private,
-                "description": "A looping test pattern served by the local IVS origin.",
-            },
-        )
-        channel.full_clean()
+        channel = Channel.objects.filter(arn=arn).first()
+        if channel is None:
+            channel = Channel(
+                name=name,
+                slug=channel_sync.free_slug(slug, arn),  # demo-event-2 when an operator gave another channel it
+                arn=arn,
+                playback_url=url,
+                is_private=is_private,
+                description="A looping test pattern served by the local IVS origin.",
+            )
+            channel.full_clean()
+            channel.save()
+        elif channel.playback_url != url:
+            channel.playback_url = url
+            channel.full_clean()
+            channel.save(update_fields=["playback_url"])
         return channel
 
     def _user(self, username, **flags):
-        user, created = User.objects.get_or_create(username=username, defaults={"email": f"{username}@demo.invalid"})
-        if created:
-            user.set_password(PASSWORD)
-        for flag, value in flags.items():
-            setattr(user, flag, value)
+        """The demo user, created when missing with its password and flags; an existing one is left as the
+        operator left it (name, email, password, staff and superuser flags, active)."""
+        user = User.objects.filter(username=username).first()
+        if user is not None:
+            return user, False
+        user = User(username=username, email=f"{username}@demo.invalid", **flags)
+        user.set_password(PASSWORD)
         user.save()
-        return user
+        return user, True
