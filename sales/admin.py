@@ -14,6 +14,7 @@ from sales import notify, services
 from sales.models import Payment, PaymentStatus, StripeEvent, TicketType
 from viewers.admin.base import ReadOnlyAdmin
 from viewers.operators import emails
+from viewers.wording import counted
 
 
 @admin.register(TicketType)
@@ -39,7 +40,7 @@ class TicketTypeAdmin(admin.ModelAdmin):
     @admin.display(description="window")
     def window(self, ticket):
         if ticket.access_days:
-            return f"{ticket.access_days} day(s) from purchase"
+            return f"{counted(ticket.access_days, 'day')} from purchase"
         start = f"{timezone.localtime(ticket.starts_at):%Y-%m-%d %H:%M}" if ticket.starts_at else "purchase"
         end = f"{timezone.localtime(ticket.ends_at):%Y-%m-%d %H:%M}" if ticket.ends_at else "no end"
         return f"{start} → {end}"
@@ -135,7 +136,7 @@ class PaymentAdmin(admin.ModelAdmin):
     def send_email_again(self, request, queryset):
         granted = list(queryset.filter(status=PaymentStatus.GRANTED).values_list("pk", flat=True))
         notify.notify_buyers(granted, emails.site_url())
-        self.message_user(request, f"Emailed the buyers of {len(granted)} granted payment(s).", messages.INFO)
+        self.message_user(request, f"Emailed the buyers of {counted(len(granted), 'granted payment')}.", messages.INFO)
 
 
 @admin.register(StripeEvent)

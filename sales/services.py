@@ -17,6 +17,7 @@ from sales.buyers import buyer_for
 from sales.models import METADATA_KEY, Payment, PaymentStatus, Reversal, StripeEvent, TicketType
 from sales.stripe_events import Event
 from viewers import services
+from viewers.wording import counted
 
 logger = logging.getLogger(__name__)
 
@@ -168,7 +169,7 @@ def _grant(payment: Payment):
     payment.detail = f"granted {', '.join(c.slug for c in channels)}{until}"[:500]
     payment.save()
     payment.entitlements.add(*granted)
-    return payment, f"granted {len(granted)} channel(s)", True
+    return payment, f"granted {counted(len(granted), 'channel')}", True
 
 
 def _reverse(payment: Payment, kind: str, event: Event):
@@ -177,8 +178,8 @@ def _reverse(payment: Payment, kind: str, event: Event):
     label = Reversal(kind).label
     if payment.status == PaymentStatus.GRANTED:
         count = services.entitlements_revoke(entitlements=payment.entitlements.all())
-        payment.status, payment.detail = PaymentStatus.REVOKED, f"{label}: revoked {count} entitlement(s)"
-        summary = f"{label}: revoked {count} entitlement(s)"
+        payment.status, payment.detail = PaymentStatus.REVOKED, f"{label}: revoked {counted(count, 'entitlement')}"
+        summary = f"{label}: revoked {counted(count, 'entitlement')}"
     elif payment.status == PaymentStatus.REVOKED:
         summary = f"{label}: already revoked"
     else:

@@ -28,7 +28,7 @@ def test_a_new_buyer_gets_an_inactive_account_the_entitlement_and_a_password_set
     client, ticket, private_channel, mailoutbox
 ):
     response = buy(client)
-    assert response.status_code == 200 and response.json()["outcome"] == "granted 1 channel(s)"
+    assert response.status_code == 200 and response.json()["outcome"] == "granted 1 channel"
     buyer = User.objects.get(email="buyer@example.com")
     assert not buyer.is_active and Invitation.objects.filter(user=buyer, accepted_at=None).exists()
     entitlement = Entitlement.objects.get(user=buyer)
@@ -118,7 +118,7 @@ def test_a_full_refund_or_dispute_revokes_exactly_what_that_payment_granted(
     own = Entitlement.objects.filter(user=alice, payments=None).get()  # granted by hand before, kept
     first, second = Payment.objects.order_by("pk")
     response = deliver(client, reversal())
-    assert response.json()["outcome"] == f"{label}: revoked 1 entitlement(s)"
+    assert response.json()["outcome"] == f"{label}: revoked 1 entitlement"
     assert all(e.revoked_at for e in first.entitlements.all())
     assert not any(e.revoked_at for e in second.entitlements.all())
     own.refresh_from_db()
@@ -180,7 +180,7 @@ def test_an_unmatched_payment_is_granted_once_its_ticket_type_exists_and_it_is_r
     ticket = TicketType.objects.create(name="Late mapping", payment_link_id="plink_later")
     ticket.channels.add(private_channel)
     summary, notify = sales_services.replay(Payment.objects.get())
-    assert "granted 1 channel(s)" in summary and notify
+    assert "granted 1 channel" in summary and notify
     assert Payment.objects.get().status == "granted" and Entitlement.objects.count() == 1
 
 

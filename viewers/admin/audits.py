@@ -11,6 +11,7 @@ from viewers import reconcile, revocation
 from viewers.admin.base import BoundedDateChangeList, ReadOnlyAdmin, export_path
 from viewers.models import Revocation, RevocationStatus, TokenAudit
 from viewers.operators import exports
+from viewers.wording import counted
 
 
 @admin.register(TokenAudit)
@@ -102,4 +103,4 @@ class RevocationAdmin(admin.ModelAdmin):
     @admin.action(description="Retry selected revocations now", permissions=["change"])
     def retry_now(self, request, queryset):
         count = revocation.retry(queryset)
-        self.message_user(request, f"Queued {count} revocation(s) for delivery.", messages.SUCCESS)
+        self.message_user(request, f"Queued {counted(count, 'revocation')} for delivery.", messages.SUCCESS)

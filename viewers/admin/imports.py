@@ -17,6 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from viewers.admin.base import render
 from viewers.models import EntitlementImport, User
 from viewers.operators import csv_import, emails
+from viewers.wording import counted
 
 PREVIEW_TEMPLATE = "admin/viewers/entitlement/import_preview.html"
 # How much of each group the preview lists: enough to see what is wrong; a file with more is wrong throughout.
@@ -171,7 +172,6 @@ def _run_import(request, staged):
     staged.summary = {**result, "seconds": round(time.monotonic() - started, 1)}
     staged.content = ""  # the file has done its job; the emails in it now live in the user table
     staged.save(update_fields=["applied_at", "summary", "content"])
-    counted = csv_import.counted
     messages.success(
         request,
         f"Imported {counted(result['new'], 'new entitlement')}; {counted(result['unchanged'], 'row')} already "

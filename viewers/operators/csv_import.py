@@ -31,6 +31,7 @@ from viewers.operators.csv_file import (
     read_rows,
     too_large,
 )
+from viewers.wording import counted
 
 # The file-reading names (csv_file.py) are part of this module's interface for the admin and the command.
 __all__ = [
@@ -39,7 +40,6 @@ __all__ = [
     "RESOLUTION_CHOICES",
     "ImportFileError",
     "ImportRefused",
-    "counted",
     "date_help",
     "decode",
     "import_entitlements",
@@ -273,11 +273,6 @@ def import_entitlements(text: str, *, create_users: bool, granted_by=None, progr
             services.entitlements_grant_bulk(entitlements, granted_by=granted_by)
             _report(progress, "writing", start + len(batch), total)
     return {**plan.counts(), "invited_user_ids": sorted(invited.values())}
-
-
-def counted(count: int, noun: str, plural: str = "") -> str:
-    """How the preview and the command count things: "1 row", "2 rows", "1,200 rows"."""
-    return f"{count:,} {noun if count == 1 else plural or noun + 's'}"
 
 
 def _report(progress: Progress | None, stage: str, done: int, total: int) -> None:

@@ -15,6 +15,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from viewers.operators.invitations import invitation_path
+from viewers.wording import counted
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ def send_invitations(users, base_url: str) -> tuple[int, list[str]]:
 
 
 def invitations_report(sent: int, failed: list[str]) -> str:
-    report = f"Emailed {sent} invitation(s)."
+    report = f"Emailed {counted(sent, 'invitation')}."
     if failed:
         shown = ", ".join(failed[:20]) + (f" and {len(failed) - 20} more" if len(failed) > 20 else "")
         report += f" Not sent to {shown}: send those again from Invitations."

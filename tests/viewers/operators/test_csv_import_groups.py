@@ -8,6 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from viewers.operators import csv_import
+from viewers.wording import counted
 
 HEADER = "email,channel,starts_at,ends_at,max_resolution,note\n"
 TEXT = HEADER + "".join(
@@ -73,8 +74,8 @@ class TestTheDateFormats:
 
 
 def test_counts_are_singular_or_plural():
-    assert [csv_import.counted(n, "row") for n in (0, 1, 2, 1200)] == ["0 rows", "1 row", "2 rows", "1,200 rows"]
-    assert csv_import.counted(3, "more address", "more addresses") == "3 more addresses"
+    assert [counted(n, "row") for n in (0, 1, 2, 1200)] == ["0 rows", "1 row", "2 rows", "1,200 rows"]
+    assert counted(3, "more address", "more addresses") == "3 more addresses"
 
 
 @pytest.mark.django_db

@@ -51,7 +51,7 @@ class TestImportInvitations:
         preview = staged_import(admin_client, "carol@example.com,main-event,,,,\nnew@example.com,main-event,,,,\n")
         assert 'name="email_invitations"' in admin_client.get(preview).content.decode()
         done = admin_client.post(preview, {"confirm": "1", "email_invitations": "on"})
-        assert messages_of(done)[1] == "Emailed 1 invitation(s)."
+        assert messages_of(done)[1] == "Emailed 1 invitation."
         (message,) = mailoutbox  # carol already has an account: no invitation for her
         assert message.to == ["new@example.com"] and message.subject == "Set your password to start watching"
         set_password_through(client, message.body)
@@ -70,7 +70,7 @@ class TestImportInvitations:
         preview = staged_import(admin_client, "new@example.com,main-event,,,,\n")
         done = admin_client.post(preview, {"confirm": "1", "email_invitations": "on"})
         assert messages_of(done)[1] == (
-            "Emailed 0 invitation(s). Not sent to new@example.com: send those again from Invitations."
+            "Emailed 0 invitations. Not sent to new@example.com: send those again from Invitations."
         )
         assert Entitlement.objects.count() == 1
 
@@ -88,7 +88,7 @@ class TestImportInvitations:
             "--no-progress",
             stdout=out,
         )
-        assert "Emailed 1 invitation(s)." in out.getvalue() and "/accounts/reset/" not in out.getvalue()
+        assert "Emailed 1 invitation." in out.getvalue() and "/accounts/reset/" not in out.getvalue()
         assert "https://watch.example.com/accounts/reset/" in mailoutbox[0].body
 
     def test_the_command_needs_an_address_for_the_links(self, tmp_path, private_channel, settings):

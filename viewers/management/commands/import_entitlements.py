@@ -13,10 +13,10 @@ from django.core.management.base import BaseCommand, CommandError
 from viewers.models import User
 from viewers.operators import csv_import, emails, exports
 from viewers.operators.invitations import invitation_links
+from viewers.wording import counted
 
 SHOW_ERRORS = 50
 SHOW_ADDRESSES = 20
-counted = csv_import.counted
 
 
 class Command(BaseCommand):

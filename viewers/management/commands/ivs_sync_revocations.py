@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand
 
 from viewers import revocation
 from viewers.models import Revocation, RevocationStatus
+from viewers.wording import counted
 
 
 class Command(BaseCommand):
@@ -33,5 +34,7 @@ class Command(BaseCommand):
         failed_total = Revocation.objects.filter(status=RevocationStatus.FAILED).count()
         if failed_total:
             self.stderr.write(
-                self.style.WARNING(f"{failed_total} revocation(s) failed for good; see Revocations in the admin.")
+                self.style.WARNING(
+                    f"{counted(failed_total, 'revocation')} failed for good; see Revocations in the admin."
+                )
             )
