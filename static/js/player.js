@@ -44,6 +44,7 @@ const MESSAGES = {
   rate_limited: "Too many attempts. Please wait a moment.",
   network: "The connection to the stream was lost. Retrying…",
   unreachable: "The stream cannot be reached right now.",
+  blocked: "Your browser did not start the video by itself.",
   error: "The stream could not be played. Reload the page to try again.",
 };
 
@@ -206,6 +207,11 @@ function createPlayer(IVSPlayer) {
   created.addEventListener(States.ENDED, () => show("ended"));
   created.addEventListener(Events.ERROR, onError);
   created.addEventListener(Events.AUDIO_BLOCKED, () => offerSound(true));
+  // The browser refused even muted autoplay (a strict autoplay policy, a data saver): the viewer's click is the
+  // gesture it waits for.
+  created.addEventListener(Events.PLAYBACK_BLOCKED, () =>
+    show("blocked", null, { label: "Play", run: () => created.play() }),
+  );
   // Unmuted with the video's own controls: the button has no more to offer.
   created.addEventListener(Events.MUTED_CHANGED, () => created.isMuted() || offerSound(false));
   created.attachHTMLVideoElement(video);

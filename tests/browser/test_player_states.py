@@ -137,3 +137,42 @@ def test_when_the_browser_allows_sound_there_is_no_unmute(context, live_server, 
     page.wait_for_timeout(500)
     assert page.evaluate("document.querySelector('video').muted") is False
     assert not page.is_visible("#player-unmute")
+
+
+# What a browser that blocks all autoplay does (a strict policy, a data saver): play() without a gesture on the
+# page rejects with NotAllowedError. Chromium always allows muted autoplay, whatever its flags, so it is stubbed.
+BLOCK_AUTOPLAY = """
+const play = HTMLMediaElement.prototype.play;
+HTMLMediaElement.prototype.play = function () {
+  if (!navigator.userActivation.hasBeenActive) {
+    console.log("autoplay blocked");
+    return Promise.reject(new DOMException("blocked", "NotAllowedError"));
+  }
+  return play.call(this);
+};
+"""
+
+
+def test_when_the_browser_blocks_autoplay_a_play_button_starts_it(context, live_server, viewer, artifacts):
+    login_page = context.new_page()  # logged in on another tab, so no gesture reaches the player's page
+    login(login_page, live_server, "viewer", "watch-it-now", "/")
+    login_page.close()
+    page = context.new_page()
+    page.add_init_script(BLOCK_AUTOPLAY)
+    blocked = []
+    page.on("console", lambda message: message.text == "autoplay blocked" and blocked.append(message))
+    page.goto(live_server.url + PLAYER)
+    # Waited for from the console, not by polling the page: Playwright's evaluations count as user gestures.
+    for _ in range(150):
+        if blocked:
+            break
+        page.wait_for_timeout(100)
+    page.wait_for_timeout(500)
+    assert page.get_attribute("#player-status", "data-state") == "blocked"
+    assert page.inner_text("#player-message") == "Your browser did not start the video by itself."
+    assert page.inner_text("#player-action") == "Play"
+    page.screenshot(path=str(artifacts / "player-blocked.png"))
+
+    page.click("#player-action")
+    page.wait_for_function(PLAYING, timeout=15_000)
+    assert page.get_attribute("#player-status", "data-state") == "playing"
