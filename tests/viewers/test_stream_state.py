@@ -13,6 +13,7 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from tests.factories import PRIVATE_ARN, PUBLIC_ARN, playback_url_for
+from tests.visible_text import visible_text
 from viewers import stream_state
 from viewers.models import Channel
 from viewers.models.streams import stale_after
@@ -152,6 +153,25 @@ class TestErrors:
         stream_state.refresh(clients={"us-west-2": ivs}, now=now)
         stream_state.refresh(clients={"us-west-2": ivs}, now=now)
         assert state_of(PRIVATE_ARN).stream_error == "" and state_of(PRIVATE_ARN).stream_state == "offline"
+
+
+class TestWhatOperatorsSee:
+    def test_an_edit_of_the_channel_does_not_write_an_older_state_back(self, private_channel, now):
+        form_read = Channel.objects.get(pk=private_channel.pk)  # as the admin's form read it
+        Channel.objects.filter(pk=private_channel.pk).update(stream_state="live", stream_checked_at=now)
+        form_read.description = "Edited."
+        form_read.save()
+        saved = Channel.objects.get(pk=private_channel.pk)
+        assert (saved.description, saved.stream_state) == ("Edited.", "live")
+
+    def test_the_channel_list_shows_the_state_the_viewers_and_a_failed_read(self, admin_client, channels, now):
+        Channel.objects.filter(arn=PRIVATE_ARN).update(
+            stream_state="live", stream_viewers=1, stream_checked_at=now, stream_error="ThrottlingException: Slow down"
+        )
+        Channel.objects.filter(arn=PUBLIC_ARN).update(stream_state="live", stream_viewers=3, stream_checked_at=now)
+        text = " ".join(visible_text(admin_client.get("/admin/viewers/channel/").content.decode()).split())
+        assert "Live · 1 viewer (last read failed: ThrottlingException: Slow down)" in text
+        assert "Live · 3 viewers" in text
 
 
 class TestWithoutAws:

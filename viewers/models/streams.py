@@ -3,7 +3,8 @@
 Columns on the channel itself rather than a table or the shared cache of their own: the home page and the player
 page already read the channel rows, so they get the state at no extra query (the player page's one statement reads
 every concrete column of the channel: viewers/player/sql.py), and every app server reads the same rows whether or
-not Redis is up. The worker writes them with UPDATEs of these columns only, never a channel's save().
+not Redis is up. The worker writes them with UPDATEs of these columns only, never a channel's save(), and a
+channel's save() leaves them alone.
 """
 
 from datetime import datetime, timedelta
@@ -54,6 +55,17 @@ class ChannelStream(models.Model):
 
     class Meta:
         abstract = True
+
+    def save(self, *args, **kwargs):
+        # An edit of the channel (the admin's form, a script) writes its own columns only: it must not put back the
+        # stream state as it was when the form was read, over what the worker stored since.
+        if not self._state.adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name not in STREAM_FIELDS
+            ]
+        super().save(*args, **kwargs)
 
     def live_state(self, now: datetime | None = None) -> str | None:
         """ "live", "offline", or None when not known (never read, or read too long ago: stale_after)."""
