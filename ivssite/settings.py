@@ -263,6 +263,9 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # How often the worker compares open playback sessions with the access rule and revokes the ones it no longer
 # allows. Withdrawn access stops playback within this period plus delivery, whatever path withdrew it.
 IVS_RECONCILE_SECONDS = env.int("IVS_RECONCILE_SECONDS", default=30)
+# How often the worker asks IVS which channels are live (one ListStreams per region; viewers/stream_state.py). The
+# home and player pages show the answer, and stop showing it once it is three periods old.
+IVS_STREAM_STATE_SECONDS = env.int("IVS_STREAM_STATE_SECONDS", default=30)
 # Finished task rows are kept this long (the admin shows recent runs), then the worker deletes them.
 TASK_RESULTS_KEEP_HOURS = env.int("TASK_RESULTS_KEEP_HOURS", default=24)
 

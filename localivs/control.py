@@ -21,8 +21,11 @@ from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from localivs import shapes
-from localivs.operations import OPERATIONS, ApiError
+from localivs import operations, shapes, streams
+from localivs.operations import ApiError
+
+# The streams' operations in a module of their own (localivs/streams.py), answered the same way.
+OPERATIONS = {**operations.OPERATIONS, **streams.OPERATIONS}
 
 # "AWS4-HMAC-SHA256 Credential=<key id>/<yyyymmdd>/<region>/ivs/aws4_request, SignedHeaders=…, Signature=<hex>"
 SIGV4_RE = re.compile(

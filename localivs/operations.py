@@ -37,6 +37,7 @@ class ApiError(Exception):
         "UnknownOperationException": 404,
         "ConflictException": 409,
         "ServiceQuotaExceededException": 402,
+        "ChannelNotBroadcasting": 404,
     }
 
     def __init__(self, code: str, message: str):

@@ -86,6 +86,47 @@ def entitlement_state(revoked_at, starts_at, ends_at, now: datetime) -> str:
     return "active"
 
 
+@dataclass(frozen=True)
+class AccessTimes:
+    """What a viewer is told about their own access to a private channel, besides whether they have it."""
+
+    ends_at: datetime | None = None  # they may watch, until then (None: no end, or no access)
+    starts_at: datetime | None = None  # they may not watch yet; their first upcoming entitlement starts then
+
+
+def access_times(held, now: datetime) -> AccessTimes:
+    """When `held` (the rows decide() judges: revoked_at, starts_at, ends_at) let the viewer start or stop watching.
+
+    Judged row by row with entitlement_state, the rule's own labels. The end is the latest end among the current
+    entitlements, carried on through any upcoming one that starts before it (a renewal bought ahead ends access
+    when it ends); no end while any of them is open-ended. Only without a current one is there a start to tell."""
+    states = [(row, entitlement_state(row["revoked_at"], row["starts_at"], row["ends_at"], now)) for row in held]
+    upcoming = sorted((row for row, state in states if state == "upcoming"), key=lambda row: row["starts_at"])
+    ends = [row["ends_at"] for row, state in states if state == "active"]
+    if not ends:
+        return AccessTimes(starts_at=upcoming[0]["starts_at"] if upcoming else None)
+    end = None if None in ends else max(ends)
+    for row in upcoming:
+        if end is None or row["starts_at"] > end:
+            break
+        end = None if row["ends_at"] is None else max(end, row["ends_at"])
+    return AccessTimes(ends_at=end)
+
+
+def access_times_by_channel(user, now: datetime) -> dict[int, AccessTimes]:
+    """access_times() for every channel `user` holds a current or upcoming entitlement on: one query, whatever the
+    number of channels (the home page). Empty for a visitor or an inactive account, whom decide() lets watch
+    nothing private."""
+    if not user.is_authenticated or not user.is_active:
+        return {}
+    fields = ("channel_id", "revoked_at", "starts_at", "ends_at")
+    rows = (Entitlement.objects.current(now) | Entitlement.objects.upcoming(now)).values(*fields).held_by(user)
+    by_channel: dict[int, list] = {}
+    for row in rows:
+        by_channel.setdefault(row["channel_id"], []).append(row)
+    return {channel_id: access_times(held, now) for channel_id, held in by_channel.items()}
+
+
 def _country_denial(country: str) -> AccessDecision:
     where = f"your country ({geo.country_name(country)})" if country else "your country"
     message = f"This channel is not available in {where}."

@@ -6,4 +6,5 @@ class ViewersConfig(AppConfig):
     name = "viewers"
 
     def ready(self):
-        from viewers import checks, signals  # noqa: F401  (registers the system checks and signal handlers)
+        # Registers the system checks (the stream state's period's too) and the signal handlers.
+        from viewers import checks, signals, stream_state  # noqa: F401

@@ -6,7 +6,7 @@ import json
 import pytest
 from django.test import Client
 
-from localivs import operations, shapes
+from localivs import control, shapes
 from localivs.models import PlaybackKeyPair, ViewerRevocation
 from tests.factories import PRIVATE_ARN
 from tests.localivs.answers import check_answer, public_pem
@@ -105,7 +105,7 @@ class TestBadInput:
 
     @pytest.mark.parametrize("hostile", [None, True, 1.5, -1, 2**63, "", "x" * 5000, [], {}, "\ud800", "\x00"])
     def test_no_member_of_any_operation_can_cause_a_500(self, client, private_channel, hostile):
-        for operation in sorted(operations.OPERATIONS):
+        for operation in sorted(control.OPERATIONS):  # the streams too
             for member in shapes.input_shape(operation).members:
                 response = post(client, operation, {member: hostile})
                 assert response.status_code < 500

@@ -11,7 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from viewers import revocation
+from viewers import revocation, wording
 from viewers.admin.base import OpsMedia, admin_view, changelist_url, render
 from viewers.admin.warnings import OpsWarnings
 from viewers.ivs import aws, channel_sync, key_regions
@@ -85,7 +85,7 @@ WIDE_FIELDS = ("arn", "playback_url")
 
 @admin.register(Channel)
 class ChannelAdmin(OpsWarnings, admin.ModelAdmin):
-    list_display = ("name", "slug", "access", "countries", "is_listed", "arn", "created_at", "activity_link")
+    list_display = ("name", "slug", "access", "stream", "countries", "is_listed", "arn", "created_at", "activity_link")
     list_filter = ("is_private", "is_listed")
     search_fields = ("name", "slug", "arn")
     prepopulated_fields = {"slug": ("name",)}
@@ -142,6 +142,17 @@ class ChannelAdmin(OpsWarnings, admin.ModelAdmin):
         if db_field.name in WIDE_FIELDS and formfield is not None:
             formfield.widget.attrs["class"] = f"{formfield.widget.attrs.get('class', '')} ops-wide".strip()
         return formfield
+
+    @admin.display(description="stream", ordering="stream_state")
+    def stream(self, channel):
+        """What the viewers' pages say (viewers/stream_state.py), with the viewer count, and IVS's last refusal."""
+        state = channel.live_state()
+        said = {"live": "Live", "offline": "Offline", None: "not known"}[state]
+        if state == "live" and channel.stream_viewers is not None:
+            said += f" · {wording.counted(channel.stream_viewers, 'viewer')}"
+        if channel.stream_error:
+            return format_html('{} <span class="ops-bad">(last read failed: {})</span>', said, channel.stream_error)
+        return said
 
     @admin.display(description="countries")
     def countries(self, channel):

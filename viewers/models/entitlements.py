@@ -20,6 +20,7 @@ from django_countries.fields import CountryField
 
 from viewers import resolutions, validators
 from viewers.models.fields import arn_field
+from viewers.models.streams import ChannelStream
 
 # The model's choices are the ladder's values and labels (viewers/resolutions.py), in its order.
 Resolution = models.TextChoices(
@@ -52,14 +53,16 @@ def ended_entitlement_q(now: datetime) -> Q:
 
 
 class ChannelQuerySet(models.QuerySet):
-    def listed_for(self, user, now=None):
-        """Channels shown on the home page: listed public ones and those the user may watch."""
-        return self.filter(is_listed=True).filter(
-            Q(is_private=False) | Q(pk__in=Entitlement.objects.watchable_channel_ids(user, now))
-        )
+    def listed_for(self, user, now=None, *, upcoming=False):
+        """Channels shown on the home page: listed public ones and those the user may watch; with `upcoming`, also
+        those where the user's access has not started yet (an event bought ahead: the page says when it starts)."""
+        shown = Q(is_private=False) | Q(pk__in=Entitlement.objects.watchable_channel_ids(user, now))
+        if upcoming:
+            shown |= Q(pk__in=Entitlement.objects.upcoming_channel_ids(user, now))
+        return self.filter(is_listed=True).filter(shown)
 
 
-class Channel(models.Model):
+class Channel(ChannelStream):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)
     arn = arn_field("channel")
@@ -174,9 +177,16 @@ class EntitlementQuerySet(models.QuerySet):
 
     def watchable_channel_ids(self, user, now=None):
         """A subquery of the private channel ids `user` may watch at `now`."""
-        if not user.is_authenticated or not user.is_active:
+        return self._channel_ids_held(self.current(now), user)
+
+    def upcoming_channel_ids(self, user, now=None):
+        """A subquery of the channel ids where `user` holds an entitlement that has not started at `now`."""
+        return self._channel_ids_held(self.upcoming(now), user)
+
+    def _channel_ids_held(self, rows, user):
+        if not user.is_authenticated or not user.is_active:  # decide() lets them watch nothing private
             return self.none().values("channel_id")
-        return self.current(now).values("channel_id").held_by(user)
+        return rows.values("channel_id").held_by(user)
 
 
 class Entitlement(models.Model):

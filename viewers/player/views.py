@@ -24,8 +24,16 @@ REASONS = {reason.name: reason.value for reason in Reason}
 
 @require_safe
 def home(request):
-    channels = Channel.objects.listed_for(request.user)
-    return render(request, "viewers/home.html", {"channels": channels})
+    """The channels a viewer may watch (and public ones), each with its live state and the viewer's own access:
+    when it ends, or, for an event bought ahead, when it starts. The live state comes with the channel rows
+    (viewers/models/streams.py) and the access times in one more query: the count does not grow with channels."""
+    now = timezone.now()
+    times = access.access_times_by_channel(request.user, now)
+    cards = [
+        {"channel": channel, "live_state": channel.live_state(now), "access": times.get(channel.pk)}
+        for channel in Channel.objects.listed_for(request.user, now, upcoming=True)
+    ]
+    return render(request, "viewers/home.html", {"cards": cards})
 
 
 # Player pages carry bearer tokens: no shared cache and no browser cache may keep them.
@@ -56,7 +64,12 @@ def channel_detail(request, slug):
     issued = None
     if request.method == "GET" and not playback.takes_over_screens(channel):
         issued = playback.issue(user=request.user, channel=channel, decision=decision, request=request)
-    return render(request, "viewers/player.html", player_page_config(request, channel, decision, issued))
+    context = player_page_config(request, channel, decision, issued)
+    # From the rows the page read already: the live state is on the channel, the access times in `held`.
+    context.update(
+        live_state=channel.live_state(now), access=access.access_times(held, now) if channel.is_private else None
+    )
+    return render(request, "viewers/player.html", context)
 
 
 def denied(request, channel, decision):

@@ -1,5 +1,5 @@
-"""The background worker: django-tasks-db's `db_worker`, with the periodic reconciliation booked first, and
-kept alive through database outages.
+"""The background worker: django-tasks-db's `db_worker`, with the periodic tasks (the reconciliation, and the
+channels' live state when AWS is configured) booked first, and kept alive through database outages.
 
 Run one or more of these next to the web servers (docs/DEPLOYMENT.md, "The worker in production"). Each worker
 claims task rows with SELECT … FOR UPDATE SKIP LOCKED, so several on several machines never run the same task twice.
@@ -14,7 +14,7 @@ from django.utils.autoreload import DJANGO_AUTORELOAD_ENV, run_with_reloader
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 from django_tasks_db.management.commands.db_worker import Worker
 
-from viewers import reconcile
+from viewers import reconcile, stream_state
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +27,9 @@ class ResilientWorker(Worker):
         delay = 1
         while self.running:
             try:
-                reconcile.schedule(delay=0)  # (re)starting: make sure the periodic cycle exists, and run it now
+                # (Re)starting: make sure each periodic cycle exists, and run it now.
+                reconcile.schedule(delay=0)
+                stream_state.schedule(delay=0)
                 super().run()
                 return
             except DatabaseError as exc:
@@ -40,7 +42,8 @@ class ResilientWorker(Worker):
 class Command(DbWorkerCommand):
     help = (
         "Run the background worker: delivers revocations to IVS and, every IVS_RECONCILE_SECONDS, ends the "
-        "playback sessions of viewers who no longer have access. Takes db_worker's options."
+        "playback sessions of viewers who no longer have access; every IVS_STREAM_STATE_SECONDS, reads which "
+        "channels are live. Takes db_worker's options."
     )
 
     def handle(self, *args, **options):
