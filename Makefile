@@ -44,8 +44,11 @@ run: $(BIN)/.installed player $(DEV_KEY)
 	$(DEV_ENV) bin/with-worker $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 # The player's rules in node first (seconds, and no browser), then the Python suite; either failing fails `make test`.
+# One pytest worker per core (pytest-xdist), a test file to a worker: the browser tests mostly wait on video, so two
+# of them share the cores well (8 min → 5 min on 2 cores). Each worker has its own SQLite test database and
+# per-process cache; `make test-postgres` stays serial, since its workers would share one Redis database.
 test: $(BIN)/.installed player test-js
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 # node's own test runner, no npm packages. The files are named rather than the directory: node 21+ reads a directory
 # argument as a file pattern and fails.
