@@ -54,7 +54,7 @@ def _channels_in(region, arns) -> set[str]:
     IVS keeps a channel, and its running sessions, when the site deletes its own row or re-points it to another
     ARN; a revocation addressed to the old ARN must still reach those sessions."""
     in_region = f"arn:aws:ivs:{region}:"
-    known = set(Channel.objects.filter(arn__in=arns, arn__startswith=in_region).values_list("arn", flat=True))
+    known = set(Channel.objects.in_region(region).filter(arn__in=arns).values_list("arn", flat=True))
     played = PlaybackSession.objects.filter(channel_arn__in=set(arns) - known, channel_arn__startswith=in_region)
     return known | set(played.values_list("channel_arn", flat=True).distinct())
 
@@ -177,7 +177,7 @@ def _channel(channel: Channel, *, summary=False) -> dict:
 
 def get_channel(region, body):
     arn = body["arn"]
-    channel = Channel.objects.filter(arn=arn, arn__startswith=f"arn:aws:ivs:{region}:").first()
+    channel = Channel.objects.in_region(region).filter(arn=arn).first()
     if channel is None:
         raise ApiError("ResourceNotFoundException", f"Channel {arn} not found in {region}.")
     return {"channel": _channel(channel)}
@@ -190,7 +190,7 @@ def list_channels(region, body):
     if filters and filters[0] != "filterByName":
         return {"channels": []}  # no local channel has a recording, policy, ad or slate configuration
     after, limit = _cursor(body.get("nextToken")), body.get("maxResults", DEFAULT_PAGE)
-    rows = Channel.objects.filter(arn__startswith=f"arn:aws:ivs:{region}:", arn__gt=after).order_by("arn")
+    rows = Channel.objects.in_region(region).filter(arn__gt=after).order_by("arn")
     page = []
     for channel in rows.iterator():
         if not filters or _channel_name(channel) == body["filterByName"]:

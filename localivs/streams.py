@@ -12,6 +12,7 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
+from django.db.models import Count
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -38,17 +39,22 @@ def _started(now: datetime) -> datetime:
     return now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def _stream(channel: Channel, now: datetime, *, summary=False) -> dict:
+def _viewer_counts(arns, now: datetime) -> dict[str, int]:
+    """{channel ARN: its playback sessions seen within WATCHING_WITHIN}, for all of `arns` in one query."""
+    watching = PlaybackSession.objects.filter(channel_arn__in=arns, last_seen_at__gte=now - WATCHING_WITHIN)
+    return dict(watching.values("channel_arn").annotate(n=Count("pk")).values_list("channel_arn", "n"))
+
+
+def _stream(channel: Channel, now: datetime, viewers: int, *, summary=False) -> dict:
     started = _started(now)
     # IVS's stream ids are "st-" and 23 letters or digits, one per broadcast: here, per channel and day.
     stream_id = "st-" + hashlib.sha256(f"{channel.arn} {started:%Y-%m-%d}".encode()).hexdigest()[:23]
-    viewers = PlaybackSession.objects.filter(channel_arn=channel.arn, last_seen_at__gte=now - WATCHING_WITHIN)
     out = {
         "channelArn": channel.arn,
         "streamId": stream_id,
         "state": "LIVE",
         "health": "HEALTHY",
-        "viewerCount": viewers.count(),
+        "viewerCount": viewers,
         "startTime": started.timestamp(),
     }
     if not summary:
@@ -56,18 +62,15 @@ def _stream(channel: Channel, now: datetime, *, summary=False) -> dict:
     return out
 
 
-def _in_region(region: str):
-    return Channel.objects.filter(arn__startswith=f"arn:aws:ivs:{region}:")
-
-
 def get_stream(region, body):
     arn = body["channelArn"]
-    channel = _in_region(region).filter(arn=arn).first()
+    channel = Channel.objects.in_region(region).filter(arn=arn).first()
     if channel is None:
         raise ApiError("ResourceNotFoundException", f"Channel {arn} not found in {region}.")
     if not _played_here(channel):
         raise ApiError("ChannelNotBroadcasting", f"Channel {arn} is not broadcasting.")
-    return {"stream": _stream(channel, timezone.now())}
+    now = timezone.now()
+    return {"stream": _stream(channel, now, _viewer_counts([arn], now).get(arn, 0))}
 
 
 def list_streams(region, body):
@@ -77,14 +80,16 @@ def list_streams(region, body):
         return {"streams": []}  # every stream here is healthy
     after, limit, now = _cursor(body.get("nextToken")), body.get("maxResults", DEFAULT_PAGE), timezone.now()
     page = []
-    for channel in _in_region(region).filter(arn__gt=after).order_by("arn").iterator():
+    for channel in Channel.objects.in_region(region).filter(arn__gt=after).order_by("arn").iterator():
         if _played_here(channel):
             page.append(channel)
             if len(page) > limit:
                 break
-    out = {"streams": [_stream(channel, now, summary=True) for channel in page[:limit]]}
-    if len(page) > limit:
-        out["nextToken"] = _next_token(page[limit - 1].arn)
+    page, more = page[:limit], len(page) > limit
+    viewers = _viewer_counts([channel.arn for channel in page], now)
+    out = {"streams": [_stream(channel, now, viewers.get(channel.arn, 0), summary=True) for channel in page]}
+    if more:
+        out["nextToken"] = _next_token(page[-1].arn)
     return out
 
 

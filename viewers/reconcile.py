@@ -19,10 +19,10 @@ from django.conf import settings
 from django.core import checks
 from django.db.models import CharField, Exists, ExpressionWrapper, F, OuterRef, Q
 from django.utils import timezone
-from django_tasks import TaskResultStatus, task
+from django_tasks import task
 from django_tasks_db.models import DBTaskResult
 
-from viewers import resolutions
+from viewers import periodic, resolutions
 from viewers.models import Entitlement, Revocation, SessionEnd, TokenAudit
 from viewers.revocation import deliver_soon, end_and_queue
 
@@ -87,11 +87,7 @@ def reconcile_periodically():
 
 def schedule(*, delay: float = 0) -> None:
     """Book a reconciliation `delay` seconds from now, unless one is already waiting (there is one cycle)."""
-    waiting = DBTaskResult.objects.filter(task_path=reconcile_periodically.module_path, status=TaskResultStatus.READY)
-    if delay == 0:
-        waiting = waiting.filter(run_after__lte=timezone.now())
-    if not waiting.exists():
-        reconcile_periodically.using(run_after=timezone.now() + timedelta(seconds=delay)).enqueue()
+    periodic.book(reconcile_periodically, delay=delay)
 
 
 def reconcile_soon() -> None:

@@ -72,11 +72,20 @@ def entitlements_delete(*, entitlements) -> int:
     return count
 
 
+def bulk_changes(action: str, entitlements, now=None):
+    """The entitlements a bulk `action` ("revoke", "end_now", "extend") changes: revoke and extend leave revoked
+    ones alone, end now those not in force (an extend also skips those starting after its new end). The functions
+    below write exactly these; the admin's confirmation counts them."""
+    if action == "end_now":
+        return entitlements.current(now)
+    return entitlements.filter(revoked_at__isnull=True)
+
+
 @transaction.atomic
 def entitlements_revoke(*, entitlements, revoked_by=None, now=None) -> int:
     """Revoke the not-yet-revoked entitlements among `entitlements`. Rows are kept for the record."""
     now = now or timezone.now()
-    affected = list(entitlements.filter(revoked_at__isnull=True).values_list("pk", flat=True))
+    affected = list(bulk_changes("revoke", entitlements, now).values_list("pk", flat=True))
     count = Entitlement.objects.filter(pk__in=affected).update(revoked_at=now, revoked_by=revoked_by)
     if count:
         reconcile_soon()
@@ -86,8 +95,7 @@ def entitlements_revoke(*, entitlements, revoked_by=None, now=None) -> int:
 @transaction.atomic
 def entitlements_extend(*, entitlements, until) -> int:
     """Move the end of live entitlements to `until` (never before their start)."""
-    live = entitlements.filter(revoked_at__isnull=True)
-    live = live.exclude(starts_at__gte=until)
+    live = bulk_changes("extend", entitlements).exclude(starts_at__gte=until)
     count = live.update(ends_at=until)
     if count:
         reconcile_soon()  # "extended" to a moment already past is a withdrawal
@@ -103,7 +111,7 @@ def entitlements_end_now(*, entitlements, now=None) -> int:
     """End the entitlements that are in force now, as if their window closed now. Upcoming,
     ended and revoked ones are left alone (an upcoming one cannot end before it starts: revoke it)."""
     now = now or timezone.now()
-    affected = list(entitlements.current(now).values_list("pk", flat=True))
+    affected = list(bulk_changes("end_now", entitlements, now).values_list("pk", flat=True))
     count = Entitlement.objects.filter(pk__in=affected).update(ends_at=now)
     if count:
         reconcile_soon()

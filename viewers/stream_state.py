@@ -13,15 +13,13 @@ Without AWS (aws.aws_configured() false) nothing is asked, nothing is booked, an
 No request calls IVS: the pages read the columns with the channel rows they read anyway.
 """
 
-from datetime import timedelta
-
 from django.conf import settings
 from django.core import checks
 from django.db import transaction
 from django.utils import timezone
-from django_tasks import TaskResultStatus, task
-from django_tasks_db.models import DBTaskResult
+from django_tasks import task
 
+from viewers import periodic
 from viewers.ivs import aws, key_regions
 from viewers.models import Channel
 from viewers.models.streams import STREAM_FIELDS, StreamState
@@ -59,7 +57,7 @@ def refresh(*, clients: key_regions.ClientSource = None, now=None) -> dict:
         for region, streams in answers.items():
             live += _store_live(streams, now)
             offline += (
-                _in_region(region)
+                Channel.objects.in_region(region)
                 .exclude(arn__in=list(streams))
                 .update(
                     stream_state=StreamState.OFFLINE,
@@ -71,12 +69,8 @@ def refresh(*, clients: key_regions.ClientSource = None, now=None) -> dict:
                 )
             )
         for region, error in errors.items():
-            _in_region(region).update(stream_error=error)  # the state stays as last known, and ages
+            Channel.objects.in_region(region).update(stream_error=error)  # the state stays as last known, and ages
     return {"live": live, "offline": offline, "failed": sorted(errors)}
-
-
-def _in_region(region: str):
-    return Channel.objects.filter(arn__startswith=f"arn:aws:ivs:{region}:")
 
 
 def _store_live(streams: dict[str, dict], now) -> int:
@@ -104,13 +98,8 @@ def refresh_periodically():
 def schedule(*, delay: float = 0) -> None:
     """Book a read `delay` seconds from now, unless one is already waiting (there is one cycle). Nothing without
     AWS: the answer would always be "not configured", and the settings cannot change without a restart."""
-    if not aws.aws_configured():
-        return
-    waiting = DBTaskResult.objects.filter(task_path=refresh_periodically.module_path, status=TaskResultStatus.READY)
-    if delay == 0:
-        waiting = waiting.filter(run_after__lte=timezone.now())
-    if not waiting.exists():
-        refresh_periodically.using(run_after=timezone.now() + timedelta(seconds=delay)).enqueue()
+    if aws.aws_configured():
+        periodic.book(refresh_periodically, delay=delay)
 
 
 @checks.register(checks.Tags.compatibility)

@@ -34,11 +34,6 @@ BULK_ACTIONS = {
 }
 
 
-def _changing(queryset, action, now):
-    """The selected entitlements the action would change (services.entitlements_* apply the same rules)."""
-    return queryset.current(now) if action == "end_now" else queryset.filter(revoked_at__isnull=True)
-
-
 def _apply(request, queryset, action, form) -> int:
     if action == "revoke":
         return services.entitlements_revoke(entitlements=queryset, revoked_by=request.user)
@@ -62,7 +57,7 @@ def _acted_on(model_admin, queryset, action) -> dict:
     viewers, more_viewers = _first(holders.order_by("username"), viewer_count)
     return {
         "count": count,
-        "changing": _changing(queryset, action, timezone.now()).count(),
+        "changing": services.bulk_changes(action, queryset, timezone.now()).count(),
         "rows": [(entitlement, model_admin.status(entitlement)) for entitlement in entitlements],
         "more_entitlements": more_entitlements,
         "viewer_count": viewer_count,

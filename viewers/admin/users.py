@@ -3,12 +3,11 @@ watch and where they watched."""
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.db.models import Case, CharField, Value, When
 from django.utils import timezone
 
+from viewers import access
 from viewers.admin.base import OpsMedia
 from viewers.models import AccountStatus, Entitlement, TokenAudit, User, account_status, account_status_q
-from viewers.models.entitlements import current_entitlement_q, ended_entitlement_q, upcoming_entitlement_q
 
 RECENT_SESSIONS = 20
 # Why a user's entitlements give them nothing to watch yet, by account status.
@@ -32,17 +31,14 @@ class AccountStatusFilter(admin.SimpleListFilter):
         return queryset
 
 
-def with_state(entitlements, now):
-    """Each entitlement with its state at `now`, by the same rules as the access check (viewers.models)."""
-    return entitlements.annotate(
-        state=Case(
-            When(revoked_at__isnull=False, then=Value("revoked")),
-            When(current_entitlement_q(now), then=Value("in force")),
-            When(upcoming_entitlement_q(now), then=Value("upcoming")),
-            When(ended_entitlement_q(now), then=Value("ended")),
-            output_field=CharField(),
-        )
-    ).order_by("channel__name", "-created_at")
+def with_state(entitlements, now) -> list:
+    """Each entitlement with its state at `now`, labelled by the access rule's own access.entitlement_state (the
+    entitlement list's status column says the same); "active" reads "in force" next to a person."""
+    rows = list(entitlements.order_by("channel__name", "-created_at"))
+    for row in rows:
+        state = access.entitlement_state(row.revoked_at, row.starts_at, row.ends_at, now)
+        row.state = "in force" if state == "active" else state
+    return rows
 
 
 def user_panels(request, user) -> dict:
@@ -53,10 +49,8 @@ def user_panels(request, user) -> dict:
     if request.user.has_perm("viewers.view_entitlement"):
         now = timezone.now()
         entitlements = Entitlement.objects.select_related("channel")
-        panels["direct_entitlements"] = list(with_state(entitlements.filter(user=user), now))
-        panels["group_entitlements"] = list(
-            with_state(entitlements.filter(group__user=user).select_related("group"), now)
-        )
+        panels["direct_entitlements"] = with_state(entitlements.filter(user=user), now)
+        panels["group_entitlements"] = with_state(entitlements.filter(group__user=user).select_related("group"), now)
     if request.user.has_perm("viewers.view_tokenaudit"):
         # The (user, channel, issued_at) index leads with the user: the latest rows are read, not the whole audit.
         sessions = list(

@@ -61,6 +61,10 @@ class ChannelQuerySet(models.QuerySet):
             shown |= Q(pk__in=Entitlement.objects.upcoming_channel_ids(user, now))
         return self.filter(is_listed=True).filter(shown)
 
+    def in_region(self, region: str):
+        """The channels in AWS region `region`, by their ARN (arn:aws:ivs:<region>:…)."""
+        return self.filter(arn__startswith=f"arn:aws:ivs:{region}:")
+
 
 class Channel(ChannelStream):
     name = models.CharField(max_length=200)
