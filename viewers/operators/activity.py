@@ -17,6 +17,7 @@ from django.utils.safestring import SafeString
 from viewers.models import AccountStatus, Entitlement, TokenAudit, account_status_q
 from viewers.models.entitlements import current_entitlement_q, ended_entitlement_q, upcoming_entitlement_q
 from viewers.player import geo
+from viewers.wording import counted
 
 HOURS = 48
 TOP_VIEWERS = 15
@@ -107,10 +108,6 @@ def entitlement_counts(channel, now: datetime) -> dict:
     return counts
 
 
-def _count(number: int, singular: str, plural: str) -> str:
-    return f"{number} {singular if number == 1 else plural}"
-
-
 def entitlements_summary(counts: dict) -> str:
     """The entitlement counts in words a first-time operator reads right: an entitlement in force is not a viewer
     who can watch (most imported ones belong to invited users who have not set a password yet)."""
@@ -122,7 +119,7 @@ def entitlements_summary(counts: dict) -> str:
     )
     if not current:
         return "No entitlement is in force: no one can watch this channel now."
-    in_force = _count(current, "entitlement is in force", "entitlements are in force")
+    in_force = counted(current, "entitlement is in force", "entitlements are in force")
     if to_groups == current:
         in_force += ", granted to a group" if current == 1 else ", all granted to groups"
     elif to_groups:
@@ -130,7 +127,7 @@ def entitlements_summary(counts: dict) -> str:
     if not holders:
         groups = "the group has" if to_groups == 1 else "those groups have"
         return f"{in_force}, held by no one ({groups} no members yet): no one can watch this channel now."
-    held_by = _count(holders, "person", "people")
+    held_by = counted(holders, "person", "people")
     if can_watch == holders:
         who = "who can watch now (an active account)" if holders == 1 else "all of whom can watch now (active accounts)"
         return f"{in_force}, held by {held_by}, {who}."
@@ -140,11 +137,11 @@ def entitlements_summary(counts: dict) -> str:
         parts = [f"of whom {can_watch} can watch now ({'an active account' if can_watch == 1 else 'active accounts'})"]
     if counts["invited"]:
         parts.append(
-            _count(counts["invited"], "is an invited user who has", "are invited users who have")
+            counted(counts["invited"], "is an invited user who has", "are invited users who have")
             + " not set a password yet"
         )
     if counts["inactive"]:
-        parts.append(_count(counts["inactive"], "has a deactivated account", "have deactivated accounts"))
+        parts.append(counted(counts["inactive"], "has a deactivated account", "have deactivated accounts"))
     return f"{in_force}, held by {held_by}, " + "; ".join(parts) + "."
 
 
