@@ -266,6 +266,13 @@ IVS_RECONCILE_SECONDS = env.int("IVS_RECONCILE_SECONDS", default=30)
 # How often the worker asks IVS which channels are live (one ListStreams per region; viewers/stream_state.py). The
 # home and player pages show the answer, and stop showing it once it is three periods old.
 IVS_STREAM_STATE_SECONDS = env.int("IVS_STREAM_STATE_SECONDS", default=30)
+# How often a playing player says so (viewers/attendance/): the live page counts the sessions seen in the last two
+# periods as watching now, and the worker folds the heartbeats into the database every half period.
+IVS_HEARTBEAT_SECONDS = env.int("IVS_HEARTBEAT_SECONDS", default=60)
+# Where heartbeats wait for the fold: a Redis URL; by default CACHE_URL's Redis, and without one a database table.
+IVS_HEARTBEAT_REDIS_URL = env.str("IVS_HEARTBEAT_REDIS_URL", default="") or (
+    env.str("CACHE_URL", default="") if env.str("CACHE_URL", default="").startswith(("redis://", "rediss://")) else ""
+)
 # Finished task rows are kept this long (the admin shows recent runs), then the worker deletes them.
 TASK_RESULTS_KEEP_HOURS = env.int("TASK_RESULTS_KEEP_HOURS", default=24)
 

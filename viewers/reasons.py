@@ -19,3 +19,4 @@ class Reason(models.TextChoices):
     RATE_LIMITED = "rate_limited"
     NOT_FOUND = "not_found"
     SUPERSEDED = "superseded"
+    STOPPED = "stopped"  # an operator's "stop watching" (the channel's live page)

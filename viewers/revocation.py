@@ -25,7 +25,7 @@ from django_tasks_db.models import DBTaskResult
 
 from viewers import validators
 from viewers.ivs import aws
-from viewers.models import Revocation, RevocationStatus, TokenAudit
+from viewers.models import Revocation, RevocationStatus, SessionEnd, TokenAudit
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +54,13 @@ def revoke_sessions(*, user_id, channel, reason, through_version=None) -> int:
     if through_version is not None:
         sessions = sessions.filter(pk__lte=through_version)
     return end_and_queue(sessions, reason=reason)
+
+
+def stop_watching(*, user, channel) -> int:
+    """An operator's "stop watching" (the channel's live page): end the viewer's open sessions on the channel now.
+    Ended as stopped, so the player's automatic retry is refused (views.channel_playback) rather than handed a
+    fresh token; a reload may watch again while the viewer still has access."""
+    return end_and_queue(TokenAudit.objects.open().filter(user=user, channel=channel), reason=SessionEnd.STOPPED)
 
 
 def end_and_queue(sessions, *, reason, now=None) -> int:

@@ -48,6 +48,7 @@ export function tokenUsable(playback, now, margin = EXPIRY_MARGIN_SECONDS) {
 export function stateForError(err, reasons = {}) {
   if (err instanceof RefreshError) {
     if (reasons.SUPERSEDED && err.reason === reasons.SUPERSEDED) return "superseded";
+    if (reasons.STOPPED && err.reason === reasons.STOPPED) return "stopped";
     if (err.status === 0) return "network";
     if (err.status === 401 || err.status === 403) return "unauthorized";
     if (err.status === 429) return "rate_limited";
@@ -98,6 +99,35 @@ export function createReachability(limit = UNREACHABLE_AFTER) {
     },
     get misses() {
       return misses;
+    },
+  };
+}
+
+// The seconds played since the last heartbeat: the clock runs only while the player is playing, and what a
+// heartbeat did not report (the fraction of a second) is carried to the next one. `now` is in milliseconds.
+export function createWatchClock(now = () => performance.now()) {
+  let since = null; // when playing started, while playing
+  let banked = 0; // milliseconds played and not reported yet
+  const stop = () => {
+    if (since !== null) banked += now() - since;
+    since = null;
+  };
+  return {
+    playing() {
+      if (since === null) since = now();
+    },
+    stopped: stop,
+    // Whole seconds to report now; the rest stays banked.
+    take() {
+      const running = since !== null;
+      stop();
+      if (running) since = now();
+      const seconds = Math.floor(banked / 1000);
+      banked -= seconds * 1000;
+      return seconds;
+    },
+    get playingNow() {
+      return since !== null;
     },
   };
 }

@@ -16,6 +16,7 @@
 import {
   RefreshError,
   createReachability,
+  createWatchClock,
   createRetryTimer,
   retryDelay,
   stateForError,
@@ -38,6 +39,7 @@ const MESSAGES = {
   offline: "This channel is offline right now. The page keeps checking and starts playing when it goes live.",
   unauthorized: "You are not authorised to watch this stream.",
   superseded: "This channel is now playing on another of your devices.",
+  stopped: "An organiser stopped your playback.",
   viewer_limit: "This channel has reached its viewer limit. The page will try again shortly.",
   unsupported: "Your browser cannot play this stream. Try a current version of Chrome, Firefox, Safari or Edge.",
   sdk_missing: "The video player could not be loaded. Check your connection or ad blocker and reload.",
@@ -56,6 +58,7 @@ let player = null;
 let starting = null; // the start() under way: a second caller waits for it rather than loading again
 let audioBlocked = false; // the browser muted the autoplay and the viewer has not unmuted yet
 const reachability = createReachability();
+const watchClock = createWatchClock();
 // Every later start goes through this one timer: whatever asks for a retry replaces the pending one.
 const retry = createRetryTimer(
   (run, ms) => setTimeout(run, ms),
@@ -132,6 +135,7 @@ function tryAgain() {
 
 function actionFor(state, failure) {
   if (state === "superseded") return { label: "Watch here instead", run: reload };
+  if (state === "stopped") return { label: "Watch again", run: reload };
   if (state === "unauthorized" && failure && failure.status === 401) return { label: "Log in", run: reload };
   if (state === "unreachable") return { label: "Try again", run: tryAgain };
   return null;
@@ -182,6 +186,18 @@ function onError(err) {
   showFailure(state, err);
 }
 
+// "Still playing": the seconds played since the last heartbeat, for the session of the current token. A beacon,
+// so that the one sent while the page is closing is still delivered; nothing waits for the answer.
+function sendHeartbeat(final) {
+  if (!config.heartbeatUrl || !current.session) return;
+  const seconds = watchClock.take();
+  if (!final && seconds === 0 && !watchClock.playingNow) return; // nothing played: nothing to report
+  const body = new URLSearchParams({ session: current.session, seconds, csrfmiddlewaretoken: csrfToken });
+  if (final) body.set("final", "1");
+  if (navigator.sendBeacon && navigator.sendBeacon(config.heartbeatUrl, body)) return;
+  fetch(config.heartbeatUrl, { method: "POST", body, keepalive: true, credentials: "same-origin" }).catch(() => {});
+}
+
 function onPageShow(event) {
   // Back from the back/forward cache: the old session may be gone and the token spent or expired.
   if (event.persisted) {
@@ -198,14 +214,22 @@ function createPlayer(IVSPlayer) {
   const created = IVSPlayer.create(options);
   const { PlayerEventType: Events, PlayerState: States } = IVSPlayer;
   created.addEventListener(States.PLAYING, () => {
+    watchClock.playing();
     authRetried = false;
     reachability.reset();
     retry.cancel(); // playing again by itself: a retry now would only reload the stream
     show("playing");
   });
+  // Only playing counts as watching: the clock stops in every other state.
+  for (const state of [States.BUFFERING, States.ENDED, States.IDLE, States.READY]) {
+    created.addEventListener(state, () => watchClock.stopped());
+  }
   created.addEventListener(States.BUFFERING, () => show("buffering"));
   created.addEventListener(States.ENDED, () => show("ended"));
-  created.addEventListener(Events.ERROR, onError);
+  created.addEventListener(Events.ERROR, (err) => {
+    watchClock.stopped();
+    onError(err);
+  });
   created.addEventListener(Events.AUDIO_BLOCKED, () => offerSound(true));
   // The browser refused even muted autoplay (a strict autoplay policy, a data saver): the viewer's click is the
   // gesture it waits for.
@@ -234,6 +258,10 @@ function main() {
   player = createPlayer(IVSPlayer);
   start(); // the playlist at once: the player queues it until its worker is ready
   window.addEventListener("pageshow", onPageShow);
+  if (config.heartbeatUrl) {
+    setInterval(() => sendHeartbeat(false), config.heartbeatSeconds * 1000);
+    window.addEventListener("pagehide", () => sendHeartbeat(true));
+  }
   if (unmuteButton) unmuteButton.addEventListener("click", unmute);
   window.ivsPlayer = player;
 }

@@ -10,6 +10,7 @@ import {
   UNREACHABLE_AFTER,
   createReachability,
   createRetryTimer,
+  createWatchClock,
   retryDelay,
   stateForError,
   tokenUsable,
@@ -31,6 +32,7 @@ describe("stateForError, a refresh failure", () => {
     ["RATE_LIMITED", 429, "rate_limited"],
     ["NOT_FOUND", 404, "error"],
     ["SUPERSEDED", 409, "superseded"],
+    ["STOPPED", 409, "stopped"],
   ];
   for (const [name, status, state] of answers) {
     test(`${name} (${status}) shows ${state}`, () => {
@@ -313,5 +315,53 @@ describe("createRetryTimer", () => {
     retry.schedule(() => runs++, 5);
     await new Promise((resolve) => setTimeout(resolve, 30));
     assert.equal(runs, 1);
+  });
+});
+
+describe("createWatchClock, the seconds a heartbeat reports", () => {
+  const fakeNow = () => {
+    const clock = { ms: 0 };
+    return [clock, () => clock.ms];
+  };
+
+  test("counts only while playing", () => {
+    const [time, now] = fakeNow();
+    const watch = createWatchClock(now);
+    time.ms = 5000; // loading: not watching
+    watch.playing();
+    time.ms = 35000;
+    watch.stopped(); // buffering
+    time.ms = 50000;
+    watch.playing();
+    time.ms = 60000;
+    assert.equal(watch.take(), 40);
+    assert.equal(watch.playingNow, true);
+  });
+
+  test("a take starts the next period, and carries the fraction of a second", () => {
+    const [time, now] = fakeNow();
+    const watch = createWatchClock(now);
+    watch.playing();
+    time.ms = 1500;
+    assert.equal(watch.take(), 1);
+    time.ms = 3000;
+    assert.equal(watch.take(), 2); // 0.5 carried + 1.5
+    assert.equal(watch.take(), 0);
+  });
+
+  test("nothing played reports nothing, and stopping twice counts once", () => {
+    const [time, now] = fakeNow();
+    const watch = createWatchClock(now);
+    time.ms = 10000;
+    watch.stopped();
+    assert.equal(watch.take(), 0);
+    watch.playing();
+    watch.playing(); // a second PLAYING event does not restart the clock
+    time.ms = 14000;
+    watch.stopped();
+    watch.stopped();
+    time.ms = 20000;
+    assert.equal(watch.take(), 4);
+    assert.equal(watch.playingNow, false);
   });
 });

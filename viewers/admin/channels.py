@@ -12,6 +12,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from viewers import revocation, wording
+from viewers.admin import live
 from viewers.admin.base import OpsMedia, admin_view, changelist_url, render
 from viewers.admin.warnings import OpsWarnings
 from viewers.ivs import aws, channel_sync, key_regions
@@ -162,7 +163,11 @@ class ChannelAdmin(OpsWarnings, admin.ModelAdmin):
 
     @admin.display(description="activity")
     def activity_link(self, channel):
-        return format_html('<a href="{}">last 48 h</a>', reverse("admin:viewers_channel_activity", args=[channel.pk]))
+        return format_html(
+            '<a href="{}">live</a> · <a href="{}">last 48 h</a>',
+            reverse("admin:viewers_channel_live", args=[channel.pk]),
+            reverse("admin:viewers_channel_activity", args=[channel.pk]),
+        )
 
     actions = ("delete_selected",)
 
@@ -197,6 +202,24 @@ class ChannelAdmin(OpsWarnings, admin.ModelAdmin):
                 "<int:pk>/activity/",
                 admin_view(self, channel_activity, permission="view"),
                 name="viewers_channel_activity",
+            ),
+            # Each also needs the token audit's view permission (who watched is audit data), and stopping a viewer
+            # needs viewers.stop_session: checked in viewers/admin/live.py.
+            path("<int:pk>/live/", admin_view(self, live.channel_live, permission="view"), name="viewers_channel_live"),
+            path(
+                "<int:pk>/live/now.json",
+                admin_view(self, live.live_count, permission="view"),
+                name="viewers_channel_live_count",
+            ),
+            path(
+                "<int:pk>/live/attendance.csv",
+                admin_view(self, live.attendance_csv, permission="view"),
+                name="viewers_channel_attendance",
+            ),
+            path(
+                "<int:pk>/live/stop/<int:user_pk>/",
+                admin_view(self, live.stop_watching, permission="view"),
+                name="viewers_channel_stop_watching",
             ),
             path(
                 "ivs-sync/", admin_view(self, ivs_sync, permission=("add", "change")), name="viewers_channel_ivs_sync"

@@ -54,11 +54,14 @@ def user_panels(request, user) -> dict:
     if request.user.has_perm("viewers.view_tokenaudit"):
         # The (user, channel, issued_at) index leads with the user: the latest rows are read, not the whole audit.
         sessions = list(
-            TokenAudit.objects.filter(user=user).select_related("channel").order_by("-issued_at")[: RECENT_SESSIONS + 1]
+            TokenAudit.objects.filter(user=user)
+            .select_related("channel", "viewing")
+            .order_by("-issued_at")[: RECENT_SESSIONS + 1]
         )
         panels["sessions"] = sessions[:RECENT_SESSIONS]
         panels["more_sessions"] = len(sessions) > RECENT_SESSIONS
         panels["recent_sessions"] = RECENT_SESSIONS
+        panels["can_stop"] = request.user.has_perm("viewers.stop_session")
     return panels
 
 

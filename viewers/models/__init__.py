@@ -19,6 +19,7 @@ from viewers.models.sessions import (
     TokenAudit,
 )
 from viewers.models.users import AccountStatus, Invitation, User, account_status, account_status_q, new_viewer_id
+from viewers.models.viewings import PendingHeartbeat, Viewing
 
 __all__ = [
     "AccountStatus",
@@ -29,6 +30,7 @@ __all__ = [
     "Entitlement",
     "EntitlementImport",
     "Invitation",
+    "PendingHeartbeat",
     "PlaybackKey",
     "PlaybackKeyRegion",
     "Resolution",
@@ -38,6 +40,7 @@ __all__ = [
     "TokenAudit",
     "UNKNOWN_SIGNER",
     "User",
+    "Viewing",
     "account_status",
     "account_status_q",
     "current_entitlement_q",

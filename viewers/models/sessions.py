@@ -33,6 +33,7 @@ class CountryDenial(models.Model):
 class SessionEnd(models.TextChoices):
     SUPERSEDED = "superseded", "playing on another device"
     REVOKED = "revoked", "access withdrawn"
+    STOPPED = "stopped", "stopped by an operator"
 
 
 # The signer of audit rows written before rows recorded their key: any key may have signed them.
@@ -82,6 +83,8 @@ class TokenAudit(models.Model):
 
     class Meta:
         ordering = ["-issued_at"]
+        # "Stop watching" (the channel's live page): ends one viewer's sessions now, so it is its own permission.
+        permissions = [("stop_session", "Can stop a viewer's playback")]
         indexes = [
             models.Index(fields=["channel", "issued_at"], name="audit_channel_issued"),
             # Device limits and revocation look up a viewer's recent sessions on one channel.

@@ -84,6 +84,9 @@ def player_page_config(request, channel, decision, issued):
     player_config = {
         **playback_json,
         "refreshUrl": _refresh_url(get_script_prefix(), channel.slug) if channel.is_private else None,
+        # Private sessions only: a public channel's player has no session to report.
+        "heartbeatUrl": _heartbeat_url(get_script_prefix()) if channel.is_private else None,
+        "heartbeatSeconds": settings.IVS_HEARTBEAT_SECONDS,
         "wasmWorker": settings.IVS_PLAYER_WASM_WORKER_URL or None,
         "wasmBinary": settings.IVS_PLAYER_WASM_BINARY_URL or None,
         "reasons": REASONS,
@@ -105,6 +108,11 @@ def _refresh_url(script_prefix, slug):
     return reverse("channel-playback", args=[slug])
 
 
+@functools.lru_cache(maxsize=8)
+def _heartbeat_url(script_prefix):
+    return reverse("heartbeat")
+
+
 @no_store
 @require_POST
 def channel_playback(request, slug):
@@ -122,8 +130,12 @@ def channel_playback(request, slug):
     if channel is None:
         return _json_error(404, Reason.NOT_FOUND, "This channel no longer exists.")
     session = RefreshForm(request.POST).session_id
-    if session is not None and _superseded(request.user, channel, session):
+    ended = _ended_by(request.user, channel, session) if session is not None else None
+    if ended == SessionEnd.SUPERSEDED:
         return _json_error(409, Reason.SUPERSEDED, "This channel is now playing on another of your devices.")
+    if ended == SessionEnd.STOPPED:
+        # Not a fresh token at once: the player's retry would undo the operator's "stop watching".
+        return _json_error(409, Reason.STOPPED, "An organiser stopped your playback. Reload the page to watch again.")
     decision = access.decide(request.user, channel, now, country=geo.viewer_country(request), held=held)
     if not decision.allowed:
         geo.count_denial(channel, decision)
@@ -144,9 +156,13 @@ def _playback_json(issued):
     }
 
 
-def _superseded(user, channel, session: int) -> bool:
-    """Was the session this page played in stopped because the viewer started another screen?"""
-    return TokenAudit.objects.filter(pk=session, user=user, channel=channel, end_reason=SessionEnd.SUPERSEDED).exists()
+def _ended_by(user, channel, session: int) -> str | None:
+    """Why the session this page played in ended, when that is why it stopped: the viewer started another screen
+    (superseded), or an operator stopped it. One query, whatever the answer."""
+    ended = TokenAudit.objects.filter(
+        pk=session, user=user, channel=channel, end_reason__in=[SessionEnd.SUPERSEDED, SessionEnd.STOPPED]
+    )
+    return ended.values_list("end_reason", flat=True).first()
 
 
 def _json_error(status, reason, message):

@@ -30,3 +30,13 @@ def admin_media(form):
 def in_sentence(value):
     """A date and time for the middle or the end of a sentence, in the current time zone; "" for none."""
     return dateformat.format(value, SENTENCE_DATETIME_FORMAT) if value else ""
+
+
+@register.filter
+def minutes(seconds):
+    """Seconds watched as a person reads them: "under a minute", "12 min", "1 h 05 min"."""
+    total = int(seconds or 0) // 60
+    if total < 1:
+        return "under a minute"
+    hours, mins = divmod(total, 60)
+    return f"{hours} h {mins:02d} min" if hours else f"{mins} min"

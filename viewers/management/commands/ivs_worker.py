@@ -1,5 +1,5 @@
-"""The background worker: django-tasks-db's `db_worker`, with the periodic tasks (the reconciliation, and the
-channels' live state when AWS is configured) booked first, and kept alive through database outages.
+"""The background worker: django-tasks-db's `db_worker`, with the periodic tasks (the reconciliation, the heartbeats'
+fold, and the channels' live state when AWS is configured) booked first, and kept alive through database outages.
 
 Run one or more of these next to the web servers (docs/DEPLOYMENT.md, "The worker in production"). Each worker
 claims task rows with SELECT … FOR UPDATE SKIP LOCKED, so several on several machines never run the same task twice.
@@ -15,6 +15,7 @@ from django_tasks_db.management.commands.db_worker import Command as DbWorkerCom
 from django_tasks_db.management.commands.db_worker import Worker
 
 from viewers import reconcile, stream_state
+from viewers.attendance import fold
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +31,7 @@ class ResilientWorker(Worker):
                 # (Re)starting: make sure each periodic cycle exists, and run it now.
                 reconcile.schedule(delay=0)
                 stream_state.schedule(delay=0)
+                fold.schedule(delay=0)
                 super().run()
                 return
             except DatabaseError as exc:
@@ -43,7 +45,8 @@ class Command(DbWorkerCommand):
     help = (
         "Run the background worker: delivers revocations to IVS and, every IVS_RECONCILE_SECONDS, ends the "
         "playback sessions of viewers who no longer have access; every IVS_STREAM_STATE_SECONDS, reads which "
-        "channels are live. Takes db_worker's options."
+        "channels are live; every IVS_HEARTBEAT_SECONDS / 2, folds the players' heartbeats into attendance. "
+        "Takes db_worker's options."
     )
 
     def handle(self, *args, **options):

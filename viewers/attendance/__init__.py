@@ -1,0 +1,1 @@
+"""Who is watching: the players' heartbeats (store, fold), and what the channel's live page reads from them."""
