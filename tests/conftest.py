@@ -26,7 +26,7 @@ from tests.factories import (
 from tests.sales.stripe_events import PAYMENT_LINK, SECRET, checkout_session, deliver, event
 from viewers import reconcile
 from viewers.ivs import signing_keys, tokens
-from viewers.models import Channel, Entitlement, EntitlementImport, PlaybackKey, User
+from viewers.models import Channel, Entitlement, EntitlementImport, PlaybackKey, TokenAudit, User, Viewing
 from viewers.operators import csv_import
 
 CSV_HEADER = "email,channel,starts_at,ends_at,max_resolution,note\n"
@@ -231,13 +231,17 @@ def finals(db):
 @pytest.fixture
 def world(settings, alice, bob, carol, private_channel, public_channel, registered_key, admin_user):
     """One of everything the site shows and the admin manages, for the page-text test and the admin walk:
-    channels, people, a token audit, an import, an invitation, keys, a revocation, a task, a ticket type with a
-    payment and its Stripe event."""
+    channels, people, a token audit and its heartbeats, an import, an invitation, keys, a revocation, a task, a
+    ticket type with a payment and its Stripe event."""
     settings.STRIPE_WEBHOOK_SECRET = SECRET
     settings.SITE_URL = "https://watch.example.com"
     viewer = Client()
     viewer.force_login(alice)
     assert viewer.get("/channels/main-event/").status_code == 200  # a token audit row
+    session = TokenAudit.objects.latest("pk")
+    Viewing.objects.create(  # what its heartbeats said: it is watching now
+        session=session, channel=private_channel, user=alice, first_seen_at=timezone.now(), last_seen_at=timezone.now()
+    )
     csv_import.import_entitlements(CSV_HEADER + "new@example.com,main-event,,,,\n", create_users=True)  # an invitation
     EntitlementImport.objects.create(
         filename="staged.csv", content=CSV_HEADER + "later@example.com,main-event,,,,\n", create_users=True

@@ -174,3 +174,20 @@ def expect_single(ivs, user, version):
         {},
         {"channelArn": PRIVATE_ARN, "viewerId": user.viewer_id, "viewerSessionVersionsLessThanOrEqualTo": version},
     )
+
+
+def viewed(session, *, seconds=60, ip=None, first=None, last=None, left=False):
+    """What the fold would have written for `session` (a TokenAudit row) after its heartbeats."""
+    from viewers.models import Viewing
+
+    last = last or timezone.now()
+    return Viewing.objects.create(
+        session=session,
+        channel_id=session.channel_id,
+        user_id=session.user_id,
+        first_seen_at=first or last - timedelta(seconds=seconds),
+        last_seen_at=last,
+        seconds_watched=seconds,
+        last_ip=ip,
+        left_at=last if left else None,
+    )

@@ -2,7 +2,7 @@
 attendance over a date range with its CSV, and "stop watching" for one viewer. The numbers come from the players'
 heartbeats as the worker folded them (viewers/attendance/); nothing here calls IVS."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django import forms
 from django.conf import settings
@@ -20,6 +20,7 @@ from viewers.models import Channel, Entitlement, TokenAudit, User
 from viewers.operators import exports
 
 MAX_RANGE_DAYS = 366
+EARLIEST = date(2000, 1, 1)  # before any heartbeat; and the day after 9999-12-31 is not a date
 
 
 class RangeForm(forms.Form):
@@ -34,6 +35,8 @@ class RangeForm(forms.Form):
         today = timezone.localdate()
         data["until"] = data.get("until") or today
         data["since"] = data.get("since") or data["until"] - timedelta(days=6)
+        if not (data["since"] >= EARLIEST and data["until"] <= today + timedelta(days=MAX_RANGE_DAYS)):
+            raise forms.ValidationError(f"Choose days between {EARLIEST:%Y} and next year.")
         if data["since"] > data["until"]:
             raise forms.ValidationError("The first day is after the last.")
         if (data["until"] - data["since"]).days >= MAX_RANGE_DAYS:
@@ -136,9 +139,8 @@ def stop_watching(model_admin, request, pk, user_pk):
         if ended:
             said += f" {wording.counted(ended, 'entitlement')} ended: they cannot start again."
         messages.success(request, said)
-        return redirect(
-            request.POST.get("next") == "user" and reverse("admin:viewers_user_change", args=[viewer.pk]) or live_page
-        )
+        from_user_page = request.POST.get("next") == "user"
+        return redirect(reverse("admin:viewers_user_change", args=[viewer.pk]) if from_user_page else live_page)
     return render(
         model_admin,
         request,

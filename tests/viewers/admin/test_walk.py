@@ -64,6 +64,9 @@ def filled(route: str, model, name: str):
     for placeholder in ("<path:object_id>", "<int:pk>", "<id>"):
         if any(placeholder in r for r in routes):
             routes = [r.replace(placeholder, pk) for r in routes for pk in pks]
+    if any("<int:user_pk>" in r for r in routes):  # a channel's "stop watching" names the viewer too
+        users = [str(pk) for pk in User.objects.values_list("pk", flat=True)]
+        routes = [r.replace("<int:user_pk>", pk) for r in routes for pk in users]
     return routes
 
 
