@@ -50,6 +50,10 @@ def _require_audit_view(request):
         raise PermissionDenied
 
 
+def _duration(seconds: int) -> str:
+    return f"{seconds // 60} min" if seconds >= 120 and seconds % 60 == 0 else f"{seconds} s"
+
+
 def _watching_said(count) -> str:
     if not count["sessions"]:
         return "Nobody is watching now."
@@ -91,7 +95,8 @@ def channel_live(model_admin, request, pk):
         watching_said=_watching_said(view["count"]),
         view=view,
         attendance=attendance,
-        window_minutes=2 * settings.IVS_HEARTBEAT_SECONDS / 60,
+        heartbeat_seconds=settings.IVS_HEARTBEAT_SECONDS,
+        window=_duration(2 * settings.IVS_HEARTBEAT_SECONDS),
         poll_seconds=fold.fold_period(),
         can_stop=request.user.has_perm("viewers.stop_session"),
     )

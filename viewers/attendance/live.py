@@ -2,10 +2,12 @@
 shared, and attendance over a date range. Each is a fixed number of queries, whatever the audience: aggregates in
 the database, and the details only for the viewers on the page."""
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import groupby
 
+import ua_parser
 from django.conf import settings
 from django.db.models import Count, Max, Min, Q, Sum
 from django.utils import timezone
@@ -38,6 +40,20 @@ def sharing_q(channel) -> Q:
     return several | Q(sessions__gt=channel.max_devices) if channel.max_devices else several
 
 
+@functools.lru_cache(maxsize=4096)
+def device_of(user_agent: str) -> str:
+    """A user agent as a person names it: "Chrome 156 on Linux", "Mobile Safari 18 on iOS 18 (iPhone)"."""
+    parsed = ua_parser.parse(user_agent)
+    browser = " ".join(
+        filter(None, [parsed.user_agent and parsed.user_agent.family, parsed.user_agent and parsed.user_agent.major])
+    )
+    system = " ".join(filter(None, [parsed.os and parsed.os.family, parsed.os and parsed.os.major]))
+    said = f"{browser or 'Unknown browser'} on {system}" if system else browser or user_agent[:60]
+    if parsed.device and parsed.device.family not in ("Other", "Mac", "K"):
+        said += f" ({parsed.device.family})"
+    return said
+
+
 @dataclass
 class Viewer:
     """One viewer's sessions on the page, with the evidence: each session's address, device and times."""
@@ -53,8 +69,13 @@ class Viewer:
         return sorted(seen)
 
     @property
-    def devices(self) -> list[str]:
+    def user_agents(self) -> list[str]:
         return sorted({s["session__user_agent"] for s in self.sessions if s["session__user_agent"]})
+
+    @property
+    def devices(self) -> list[tuple[str, str]]:
+        """(what a person calls it, the user agent) for each distinct user agent."""
+        return sorted({(device_of(agent), agent) for agent in self.user_agents})
 
     @property
     def first_seen(self):
@@ -153,9 +174,11 @@ ATTENDANCE_HEADER = [
     "first_seen",
     "last_seen",
     "minutes_watched",
+    "seconds_watched",
     "sessions",
     "addresses",
     "devices",
+    "user_agents",
 ]
 
 
@@ -169,9 +192,11 @@ def attendance_rows(channel, start, end):
             viewer.first_seen,
             viewer.last_seen,
             f"{viewer.seconds / 60:.1f}",
+            viewer.seconds,
             len(viewer.sessions),
             " ".join(viewer.addresses),
-            " | ".join(viewer.devices),
+            " | ".join(sorted({device for device, _ in viewer.devices})),
+            " | ".join(viewer.user_agents),
         ]
 
 

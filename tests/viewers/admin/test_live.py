@@ -180,7 +180,7 @@ class TestAttendance:
         rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode().removeprefix("\ufeff"))))
         assert rows[0][:5] == ["viewer", "email", "first_seen", "last_seen", "minutes_watched"]
         assert rows[1][0] == "'=HYPERLINK(evil)" and rows[1][1] == "'+cmd@example.com"
-        assert rows[1][4] == "1.5" and rows[1][7] == "'=1+1"
+        assert rows[1][4:6] == ["1.5", "90"] and rows[1][8] == "'=1+1"
 
     def test_a_bad_csv_range_goes_back_to_the_page(self, ops, private_channel):
         response = ops.get(live_url(private_channel) + "attendance.csv", {"since": "2026-12-09", "until": "2026-12-01"})
