@@ -233,3 +233,20 @@ class ResilientRedisCache(CountingRedisCache):
         except REDIS_ERRORS:
             return False
         return not self._down or self._recover()
+
+
+def caches(default: dict, key_prefix: str) -> dict:
+    """settings.CACHES from CACHE_URL's parsed config: a Redis URL becomes ResilientRedisCache, with a "sessions" alias
+    on the same Redis that falls back to the database rather than to per-process memory; anything else serves
+    both aliases as it is."""
+    if default["BACKEND"] != "django.core.cache.backends.redis.RedisCache":
+        return {"default": default, "sessions": default}
+    default = {**default, "BACKEND": "ivssite.cache.ResilientRedisCache", "KEY_PREFIX": key_prefix}
+    sessions = {**default, "OPTIONS": {**default.get("OPTIONS", {}), "LOCAL_FALLBACK": False}}
+    return {"default": default, "sessions": sessions}
+
+
+def redis_url(caches_setting: dict) -> str:
+    """The default cache's Redis URL, or "" when the cache is not Redis (the heartbeats' default store)."""
+    default = caches_setting["default"]
+    return default["LOCATION"] if default["BACKEND"] == "ivssite.cache.ResilientRedisCache" else ""

@@ -9,6 +9,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from ivssite import cache as site_cache
 from ivssite import csp as site_csp
 from ivssite import databases, logfilters
 
@@ -113,18 +114,8 @@ DATABASES = {
     )
 }
 
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
-if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
-    # Django's Redis cache, made to keep serving (and log it) while Redis is down: see ivssite/cache.py.
-    CACHES["default"]["BACKEND"] = "ivssite.cache.ResilientRedisCache"
-    CACHES["default"]["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX", default="ivs")
-    # Sessions use the same Redis, but fall back to the database rather than to per-process memory.
-    CACHES["sessions"] = {
-        **CACHES["default"],
-        "OPTIONS": {**CACHES["default"].get("OPTIONS", {}), "LOCAL_FALLBACK": False},
-    }
-else:
-    CACHES["sessions"] = CACHES["default"]
+# Django's Redis cache made to keep serving while Redis is down, and a "sessions" alias (ivssite/cache.py).
+CACHES = site_cache.caches(env.cache("CACHE_URL", default="locmemcache://"), env.str("CACHE_KEY_PREFIX", default="ivs"))
 
 # Sessions live in the cache first so a player page costs no session query; the
 # database copy survives a cache restart (and a Redis outage).
@@ -270,9 +261,7 @@ IVS_STREAM_STATE_SECONDS = env.int("IVS_STREAM_STATE_SECONDS", default=30)
 # periods as watching now, and the worker folds the heartbeats into the database every half period.
 IVS_HEARTBEAT_SECONDS = env.int("IVS_HEARTBEAT_SECONDS", default=60)
 # Where heartbeats wait for the fold: a Redis URL; by default CACHE_URL's Redis, and without one a database table.
-IVS_HEARTBEAT_REDIS_URL = env.str("IVS_HEARTBEAT_REDIS_URL", default="") or (
-    env.str("CACHE_URL", default="") if env.str("CACHE_URL", default="").startswith(("redis://", "rediss://")) else ""
-)
+IVS_HEARTBEAT_REDIS_URL = env.str("IVS_HEARTBEAT_REDIS_URL", default="") or site_cache.redis_url(CACHES)
 # Finished task rows are kept this long (the admin shows recent runs), then the worker deletes them.
 TASK_RESULTS_KEEP_HOURS = env.int("TASK_RESULTS_KEEP_HOURS", default=24)
 

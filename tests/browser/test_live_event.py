@@ -36,7 +36,9 @@ def event(settings, ivs_worker, e2e_channel, viewer):
 
 
 def viewer_page(browser, live_server, username, password, address):
-    context = browser.new_context(viewport={"width": 900, "height": 700}, extra_http_headers={"X-Forwarded-For": address})
+    context = browser.new_context(
+        viewport={"width": 900, "height": 700}, extra_http_headers={"X-Forwarded-For": address}
+    )
     page = context.new_page()
     login(page, live_server, username, password, "/channels/e2e-event/")
     page.wait_for_function(PLAYING, timeout=30_000)

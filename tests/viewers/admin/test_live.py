@@ -16,7 +16,7 @@ from viewers.models import User
 pytestmark = pytest.mark.django_db
 
 CHROME = "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0"
-SAFARI = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0) Safari/605.1"
+SAFARI = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) Version/18.0 Mobile/15E148 Safari/604.1"
 
 
 def session_of(user, channel, ip="192.0.2.10", agent=CHROME, **fields):
@@ -90,7 +90,11 @@ class TestSharedLogins:
         flagged = response.context["view"]["flagged"]
         assert [v.username for v in flagged] == ["shared"]
         assert flagged[0].addresses == ["198.51.100.7", "203.0.113.9"]
-        assert flagged[0].devices == sorted([CHROME, SAFARI])
+        assert flagged[0].user_agents == sorted([CHROME, SAFARI])
+        assert [device for device, _ in flagged[0].devices] == [
+            "Chrome 156 on Linux",
+            "Mobile Safari 18 on iOS 18 (iPhone)",
+        ]
         page = body(response)
         assert "198.51.100.7" in page and "203.0.113.9" in page and "iPhone" in page
 
