@@ -86,7 +86,8 @@ WIDE_FIELDS = ("arn", "playback_url")
 
 @admin.register(Channel)
 class ChannelAdmin(OpsWarnings, admin.ModelAdmin):
-    list_display = ("name", "slug", "access", "stream", "countries", "is_listed", "arn", "created_at", "activity_link")
+    # The live page's link next to the stream state, not past the long ARN where a narrow screen never scrolls.
+    list_display = ("name", "slug", "access", "stream", "activity_link", "countries", "is_listed", "arn", "created_at")
     list_filter = ("is_private", "is_listed")
     search_fields = ("name", "slug", "arn")
     prepopulated_fields = {"slug": ("name",)}

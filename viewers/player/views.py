@@ -135,7 +135,7 @@ def channel_playback(request, slug):
         return _json_error(409, Reason.SUPERSEDED, "This channel is now playing on another of your devices.")
     if ended == SessionEnd.STOPPED:
         # Not a fresh token at once: the player's retry would undo the operator's "stop watching".
-        return _json_error(409, Reason.STOPPED, "An organiser stopped your playback. Reload the page to watch again.")
+        return _json_error(409, Reason.STOPPED, "An organiser stopped your playback.")
     decision = access.decide(request.user, channel, now, country=geo.viewer_country(request), held=held)
     if not decision.allowed:
         geo.count_denial(channel, decision)

@@ -6,6 +6,8 @@ from django import forms, template
 from django.contrib.admin import helpers
 from django.utils import dateformat
 
+from viewers.attendance.live import device_of
+
 register = template.Library()
 
 # The locale's DATETIME_FORMAT ends in "p.m.", which a sentence's full stop doubles ("1:25 p.m.."). This ends in
@@ -40,3 +42,9 @@ def minutes(seconds):
         return "under a minute"
     hours, mins = divmod(total, 60)
     return f"{hours} h {mins:02d} min" if hours else f"{mins} min"
+
+
+@register.filter
+def device(user_agent):
+    """A user agent as a person names it ("Chrome 156 on Linux"); "" for none."""
+    return device_of(user_agent) if user_agent else ""
