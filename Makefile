@@ -34,7 +34,7 @@ PROD_ENV := DEBUG=false DATABASE_URL=$(PROD_DB) CACHE_URL=$(PROD_CACHE) SECRET_K
 	IVS_PLAYER_WASM_WORKER_URL=/static/vendor/ivs/amazon-ivs-wasmworker.min.js \
 	IVS_PLAYER_WASM_BINARY_URL=/static/vendor/ivs/amazon-ivs-wasmworker.min.wasm
 
-.PHONY: bench-reconcile run test test-js install player lint fmt check clean serve-prod collectstatic test-postgres test-prod services bench
+.PHONY: bench-heartbeats bench-reconcile run test test-js install player lint fmt check clean serve-prod collectstatic test-postgres test-prod services bench
 
 # migrate skips the system checks: after a rotation that deleted the configured key, `demo` registers it again
 # (ivs.E020 would otherwise stop the run before it can); runserver runs every check before it serves.
@@ -110,8 +110,18 @@ bench: $(BIN)/.installed player services
 	DJANGO_SETTINGS_MODULE=bench.settings DEBUG=false SECRET_KEY=collectstatic-only \
 		$(BIN)/python manage.py collectstatic --noinput -v 0
 	timeout --kill-after=20 600 $(BIN)/python bench/run.py
+	timeout --kill-after=20 600 $(BIN)/python bench/heartbeats.py
+
+# Issue 23's figures (heartbeats, the fold, the live page at 100,000 sessions), written into their own section of
+# docs/BENCHMARKS.md (so after bench/run.py, which rewrites the rest).
+bench-heartbeats: $(BIN)/.installed player services
+	ops/debian-packages wrk
+	DJANGO_SETTINGS_MODULE=bench.settings DEBUG=false SECRET_KEY=collectstatic-only \
+		$(BIN)/python manage.py collectstatic --noinput -v 0
+	timeout --kill-after=20 600 $(BIN)/python bench/heartbeats.py
 
 # The withdrawal reconciler at 1,000,000 open sessions on PostgreSQL (issue #10); writes docs/RECONCILE.md.
+
 bench-reconcile: $(BIN)/.installed services
 	timeout --kill-after=20 600 $(BIN)/python bench/reconcile.py --markdown docs/RECONCILE.md
 

@@ -34,7 +34,10 @@ access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s"'
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "ivssite.logfilters.RedactTokens"}},
+    "filters": {
+        "redact": {"()": "ivssite.logfilters.RedactTokens"},
+        "quiet_heartbeats": {"()": "ivssite.logfilters.QuietHeartbeats"},
+    },
     "formatters": {
         "plain": {
             "()": "ivssite.logfilters.RedactingFormatter",
@@ -51,7 +54,12 @@ logconfig_dict = {
     },
     "loggers": {
         "gunicorn.error": {"handlers": ["console"], "level": loglevel.upper(), "propagate": False},
-        "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "gunicorn.access": {
+            "handlers": ["console"],
+            "level": "INFO",
+            "propagate": False,
+            "filters": ["quiet_heartbeats"],
+        },
     },
 }
 

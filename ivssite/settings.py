@@ -69,6 +69,7 @@ if IVS_LOCAL_ORIGIN:
 MIDDLEWARE = [
     # Load balancers probe /healthz and /readyz by IP over plain http: answer before host checks and redirects.
     "ivssite.health.HealthCheckMiddleware",
+    "viewers.player.heartbeat.HeartbeatMiddleware",  # a beat needs nothing below (viewers/player/heartbeat.py)
     "django.middleware.security.SecurityMiddleware",
     # Outside WhiteNoise, so the player's worker script gets the same Content-Security-Policy as the page.
     "csp.middleware.CSPMiddleware",

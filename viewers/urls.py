@@ -6,5 +6,5 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("channels/<slug:slug>/", views.channel_detail, name="channel"),
     path("channels/<slug:slug>/playback", views.channel_playback, name="channel-playback"),
-    path("heartbeat", heartbeat.heartbeat, name="heartbeat"),
+    path(heartbeat.PATH.lstrip("/"), heartbeat.heartbeat, name="heartbeat"),  # answered by its middleware
 ]

@@ -52,7 +52,13 @@ const MESSAGES = {
 
 // The token's expiry on the server's clock, and where the server's clock is now for us.
 let clockOffset = config.serverNow ? config.serverNow * 1000 - Date.now() : 0;
-let current = { url: config.playbackUrl, expiresAt: config.expiresAt, session: config.session, used: false };
+let current = {
+  url: config.playbackUrl,
+  expiresAt: config.expiresAt,
+  session: config.session,
+  ticket: config.heartbeatTicket,
+  used: false,
+};
 let authRetried = false;
 let player = null;
 let starting = null; // the start() under way: a second caller waits for it rather than loading again
@@ -119,7 +125,13 @@ async function refresh() {
     throw RefreshError.fromResponse(response.status, data, response.headers.get("Retry-After"), MESSAGES.error);
   }
   clockOffset = data.serverNow * 1000 - Date.now();
-  current = { url: data.playbackUrl, expiresAt: data.expiresAt, session: data.session, used: false };
+  current = {
+    url: data.playbackUrl,
+    expiresAt: data.expiresAt,
+    session: data.session,
+    ticket: data.heartbeatTicket,
+    used: false,
+  };
   return current;
 }
 
@@ -186,13 +198,14 @@ function onError(err) {
   showFailure(state, err);
 }
 
-// "Still playing": the seconds played since the last heartbeat, for the session of the current token. A beacon,
-// so that the one sent while the page is closing is still delivered; nothing waits for the answer.
+// "Still playing": the seconds played since the last heartbeat, for the session of the current token, with the
+// ticket the server gave for it (the session cookie goes with it). A beacon, so that the one sent while the page
+// is closing is still delivered; nothing waits for the answer.
 function sendHeartbeat(final) {
-  if (!config.heartbeatUrl || !current.session) return;
+  if (!config.heartbeatUrl || !current.session || !current.ticket) return;
   const seconds = watchClock.take();
   if (!final && seconds === 0 && !watchClock.playingNow) return; // nothing played: nothing to report
-  const body = new URLSearchParams({ session: current.session, seconds, csrfmiddlewaretoken: csrfToken });
+  const body = new URLSearchParams({ user: config.viewer, session: current.session, seconds, ticket: current.ticket });
   if (final) body.set("final", "1");
   if (navigator.sendBeacon && navigator.sendBeacon(config.heartbeatUrl, body)) return;
   fetch(config.heartbeatUrl, { method: "POST", body, keepalive: true, credentials: "same-origin" }).catch(() => {});

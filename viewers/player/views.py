@@ -12,6 +12,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST, require_safe
 
 from viewers import access, ratelimit
+from viewers.attendance import tickets
 from viewers.ivs import origins
 from viewers.models import Channel, SessionEnd, TokenAudit
 from viewers.player import geo, pageread, playback
@@ -80,13 +81,14 @@ def denied(request, channel, decision):
 
 def player_page_config(request, channel, decision, issued):
     """The player template's context. Without `issued`, the page fetches its first token itself."""
-    playback_json = _playback_json(issued) if issued else {"playbackUrl": None, "serverNow": time.time()}
+    playback_json = _playback_json(request, issued) if issued else {"playbackUrl": None, "serverNow": time.time()}
     player_config = {
         **playback_json,
         "refreshUrl": _refresh_url(get_script_prefix(), channel.slug) if channel.is_private else None,
         # Private sessions only: a public channel's player has no session to report.
         "heartbeatUrl": _heartbeat_url(get_script_prefix()) if channel.is_private else None,
         "heartbeatSeconds": settings.IVS_HEARTBEAT_SECONDS,
+        "viewer": request.user.pk if channel.is_private else None,
         "wasmWorker": settings.IVS_PLAYER_WASM_WORKER_URL or None,
         "wasmBinary": settings.IVS_PLAYER_WASM_BINARY_URL or None,
         "reasons": REASONS,
@@ -143,17 +145,25 @@ def channel_playback(request, slug):
     # Without a session the page has no token yet: the player is starting (device-limited channels start here).
     purpose = "refresh" if session is not None else "page"
     issued = playback.issue(user=request.user, channel=channel, decision=decision, request=request, purpose=purpose)
-    return JsonResponse(_playback_json(issued))
+    return JsonResponse(_playback_json(request, issued))
 
 
-def _playback_json(issued):
+def _playback_json(request, issued):
     return {
         "playbackUrl": issued.url,
         "expiresAt": issued.expires_at.timestamp() if issued.expires_at else None,
         # The browser's clock may be wrong; it judges expiry against the server's clock.
         "serverNow": time.time(),
         "session": issued.session,
+        # What the player's heartbeats for this session show they come from this page's viewer.
+        "heartbeatTicket": _heartbeat_ticket(request, issued.session),
     }
+
+
+def _heartbeat_ticket(request, session):
+    if not session or not request.user.is_authenticated:
+        return None
+    return tickets.ticket(request.session.session_key or "", request.user.pk, session)
 
 
 def _ended_by(user, channel, session: int) -> str | None:
