@@ -119,3 +119,18 @@ def test_the_periodic_fold_books_its_next_run(database_store, settings):
     fold.fold_periodically.call()
     booked = DBTaskResult.objects.get(task_path=fold.fold_periodically.module_path)
     assert 25 < (booked.run_after - booked.enqueued_at).total_seconds() <= 31
+
+
+@pytest.mark.parametrize(
+    ("seconds", "redis_url", "debug", "expected"),
+    [
+        (60, "redis://127.0.0.1:6379/0", False, []),
+        (1, "redis://127.0.0.1:6379/0", False, ["ivs.E070"]),
+        (601, "redis://127.0.0.1:6379/0", False, ["ivs.E070"]),
+        (60, "", False, ["ivs.W070"]),
+        (60, "", True, []),  # the embedded default: one process, a table is fine
+    ],
+)
+def test_the_start_up_check_says_what_is_wrong(settings, seconds, redis_url, debug, expected):
+    settings.IVS_HEARTBEAT_SECONDS, settings.IVS_HEARTBEAT_REDIS_URL, settings.DEBUG = seconds, redis_url, debug
+    assert [message.id for message in fold.check_heartbeat_settings()] == expected
