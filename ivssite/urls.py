@@ -13,6 +13,7 @@ urlpatterns = [
     # Before Django's own: the login page with the identity providers' buttons, and allauth's login flow (sso/).
     path("accounts/", include("sso.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("scim/v2/", include("sso.scim.urls")),
     path("admin/", admin.site.urls),
     path("", include("sales.urls")),
     path("", include("viewers.urls")),
