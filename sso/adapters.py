@@ -86,6 +86,11 @@ class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request):
         return False  # allauth's own sign-up pages are not mounted; IdP logins are let in above
 
+    def add_message(self, request, level, message_template=None, *args, **kwargs):
+        # A password login says nothing on arrival; an IdP login neither ("Successfully signed in as …").
+        if message_template != "account/messages/logged_in.txt":
+            super().add_message(request, level, message_template, *args, **kwargs)
+
 
 @receiver(user_logged_in)
 def logged_in_through_idp(sender, request, user, sociallogin=None, **kwargs):
