@@ -102,9 +102,9 @@ class IdpGroupAdmin(admin.ModelAdmin):
             return ("idp", "display_name", "external_id")
         return ("idp", "display_name", "external_id", "django_group", "members", "scim_id", "created_at")
 
-    def get_readonly_fields(self, request, obj=None):
-        # The IdP owns a group once it exists: its name and id change there (SCIM) or not at all.
-        return self.readonly_fields if obj is None else (*self.readonly_fields, "idp", "display_name", "external_id")
+    def has_change_permission(self, request, obj=None):
+        # The IdP owns a group once it exists: its name, id and members change there (SCIM, the claim) or not at all.
+        return False
 
     @transaction.atomic
     def save_model(self, request, obj, form, change):
