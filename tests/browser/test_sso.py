@@ -14,6 +14,7 @@ from ivssite import sso_settings
 from localidp.models import LocalGroup, LocalUser
 from sso.models import IdpGroup
 from sso.scim import auth
+from tests.browser.test_csp import COLLECT_VIOLATIONS
 from tests.browser.test_withdrawal import PLAYING, STOPPED, record
 from tests.factories import assert_playback_stopped
 from viewers.models import Entitlement
@@ -56,11 +57,13 @@ def idp_viewer(e2e_channel, local_idp):
 
 def log_in_with_the_idp(page, live_server, artifacts=None):
     page.goto(f"{live_server.url}/accounts/login/?next=/channels/e2e-event/")
+    assert page.evaluate("window.__cspViolations") == []
     if artifacts:
         page.screenshot(path=str(artifacts / "sso-login.png"))
     with page.expect_navigation():
         page.click("text=Log in with Local IdP")
     assert page.url.startswith(f"{live_server.url}/idp/authorize?")
+    assert page.evaluate("window.__cspViolations") == []  # the IdP's page, under the site's policy
     page.fill("#idp-username", "pat@corp.example")
     page.fill("#idp-password", PASSWORD)
     if artifacts:
@@ -84,6 +87,7 @@ def scim(live_server, token, method, path, body=None):
 def test_idp_login_plays_scim_deactivation_stops_it_and_out_of_the_group_it_is_refused(
     context, live_server, idp_viewer, ivs_worker, artifacts
 ):
+    context.add_init_script(COLLECT_VIOLATIONS)
     page = context.new_page()
     log_in_with_the_idp(page, live_server, artifacts)
     page.wait_for_function(PLAYING, timeout=30_000)
