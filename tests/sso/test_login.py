@@ -112,3 +112,10 @@ def test_the_idp_sign_in_is_not_a_site_login(client, idp_http):
     authorize(client, start(client))  # signed in at the IdP, the callback not followed
     assert "_auth_user_id" not in client.session
     assert client.get("/channels/main-event/").status_code in (302, 404)
+
+
+def test_a_next_address_on_another_site_is_not_followed(client, idp_http):
+    idp_user("idp-alice")
+    response = log_in(client, next_path="https://evil.example/phish")
+    assert response.status_code == 302 and "evil.example" not in response["Location"]
+    assert "_auth_user_id" in client.session
