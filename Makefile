@@ -8,9 +8,11 @@ DEV_KEY := var/dev-playback-key.pem
 # rotation's new key), else the development key made on the first run.
 PLAYBACK_KEY := $(or $(IVS_PLAYBACK_PRIVATE_KEY_FILE),$(DEV_KEY))
 
-# The embedded default: SQLite, local IVS origin, a self-hosted player bundle, a dev key.
+# The embedded default: SQLite, local IVS origin, local identity provider (single sign-on), a self-hosted player
+# bundle, a dev key.
 # Revocations go through boto3 to the local origin's copy of the IVS API, as they would go to AWS.
-DEV_ENV := DEBUG=true IVS_LOCAL_ORIGIN=true SECURE_COOKIES=false SITE_URL=http://127.0.0.1:$(PORT) \
+DEV_ENV := DEBUG=true IVS_LOCAL_ORIGIN=true IVS_LOCAL_IDP=true SECURE_COOKIES=false \
+	SITE_URL=http://127.0.0.1:$(PORT) \
 	IVS_PLAYBACK_PRIVATE_KEY_FILE=$(PLAYBACK_KEY) \
 	AWS_REGION=us-west-2 AWS_ACCESS_KEY_ID=local-demo AWS_SECRET_ACCESS_KEY=local-demo \
 	AWS_ENDPOINT_URL_IVS=http://127.0.0.1:$(PORT)/ivs \
@@ -135,7 +137,7 @@ fmt:
 
 # What CI checks besides the tests.
 check: $(BIN)/.installed
-	DEBUG=true IVS_LOCAL_ORIGIN=true $(BIN)/python manage.py makemigrations --check --dry-run --skip-checks
+	DEBUG=true IVS_LOCAL_ORIGIN=true IVS_LOCAL_IDP=true $(BIN)/python manage.py makemigrations --check --dry-run --skip-checks
 	$(MAKE) lint
 
 clean:

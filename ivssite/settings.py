@@ -11,7 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from ivssite import cache as site_cache
 from ivssite import csp as site_csp
-from ivssite import databases, logfilters
+from ivssite import databases, logfilters, sso_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -220,8 +220,7 @@ IVS_TOKEN_SINGLE_USE = env.bool("IVS_TOKEN_SINGLE_USE", default=True)
 IVS_TOKEN_VIEWER_ID = env.bool("IVS_TOKEN_VIEWER_ID", default=True)
 # How long a playback session may run (IVS's longest broadcast is 48 h): revocation looks this far back.
 IVS_SESSION_MAX_HOURS = env.int("IVS_SESSION_MAX_HOURS", default=48)
-# Token refreshes (the JSON endpoint) allowed per viewer per minute; more get 429.
-IVS_REFRESH_PER_MINUTE = env.int("IVS_REFRESH_PER_MINUTE", default=10)
+IVS_REFRESH_PER_MINUTE = env.int("IVS_REFRESH_PER_MINUTE", default=10)  # token refreshes per viewer a minute
 # Tokens (each writes an audit row) per viewer and channel in any 60 s before a private player page answers 429.
 IVS_PLAYER_PAGES_PER_MINUTE = env.int("IVS_PLAYER_PAGES_PER_MINUTE", default=20)
 # Origins allowed to play (aws:access-control-allow-origin). Empty: any origin.
@@ -275,22 +274,22 @@ IVS_COUNTRY_HEADER = env.str("IVS_COUNTRY_HEADER", default="")
 IVS_COUNTRY_DATABASE = env.str("IVS_COUNTRY_DATABASE", default="")
 
 LOGGING = logfilters.logging_config(level=env.str("LOG_LEVEL", default="INFO"))
-
-
 # Behind a load balancer that appends X-Forwarded-For, record the client's address from it.
 TRUST_X_FORWARDED_FOR = env.bool("TRUST_X_FORWARDED_FOR", default=False)
-
 
 # --- Email (invitations and "you now have access" messages). DEBUG prints them on the console; outside DEBUG
 # the default is an SMTP server on this machine, never the console, which would put password-set links in logs.
 vars().update(env.email_url_config(_secret("EMAIL_URL") or ("consolemail://" if DEBUG else "smtp://localhost:25")))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="webmaster@localhost")
-# The site's public address, e.g. https://watch.example.com: every link in an email (password resets, invitations,
-# "you now have access") starts with it, never with the request's Host, which the client chooses (ALLOWED_HOSTS
-# checks its name, not its port). Required outside DEBUG (check ivs.E060).
+# The site's public address, e.g. https://watch.example.com: every link in an email starts with it, never with the
+# request's Host, which the client chooses (ALLOWED_HOSTS checks its name, not its port). Required outside DEBUG.
 SITE_URL = (env.str("SITE_URL", default="") or ("http://127.0.0.1:8000" if DEBUG else "")).rstrip("/")
 
 # --- Selling access with Stripe (sales/). The webhook endpoint's signing secret (whsec_…); empty turns it off.
 STRIPE_WEBHOOK_SECRET = _secret("STRIPE_WEBHOOK_SECRET")
 # Seconds a signature's timestamp may be old: Stripe's libraries default to 5 minutes, against replays.
 STRIPE_WEBHOOK_TOLERANCE = env.int("STRIPE_WEBHOOK_TOLERANCE", default=300)
+
+# --- Single sign-on (docs/SSO.md): allauth's apps, the IdPs, the local IdP, password login on or off.
+_sso = {"installed_apps": INSTALLED_APPS, "middleware": MIDDLEWARE, "backends": AUTHENTICATION_BACKENDS}
+vars().update(sso_settings.configure(env, site_url=SITE_URL, csp=CONTENT_SECURITY_POLICY, **_sso))

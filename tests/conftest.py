@@ -255,4 +255,25 @@ def world(settings, alice, bob, carol, private_channel, public_channel, register
     ticket = TicketType.objects.create(name="Main Event ticket", payment_link_id=PAYMENT_LINK)
     ticket.channels.add(private_channel)
     assert deliver(Client(), event("checkout.session.completed", checkout_session())).status_code == 200
+    sso_world(make_user("ida"), private_channel)
     return {"alice": alice, "carol": carol, "admin": admin_user, "channel": private_channel, "old_key": old}
+
+
+def sso_world(user, channel):
+    """Single sign-on's rows: an IdP group entitled to the channel with `user` in it, as its SCIM made them, the
+    IdP's SCIM token (hashed), a used one, and the subject `user` logs in with."""
+    from allauth.socialaccount.models import SocialAccount
+
+    from localidp.models import LocalGroup, LocalUser
+    from sso.models import IdpGroup, IdpIdentity
+    from sso.scim import auth
+
+    group = Group.objects.create(name=IdpGroup.django_name("local", "sales"))
+    IdpGroup.objects.create(group=group, idp="local", display_name="sales", external_id="sales-id")
+    Entitlement.objects.create(group=group, channel=channel)
+    user.groups.add(group)
+    idp_user = LocalUser.objects.create(username="ida-at-idp", password="!", email="ida@corp.example")
+    idp_user.groups.add(LocalGroup.objects.create(name="sales"))
+    IdpIdentity.objects.create(idp="local", user=user, user_name=f"{user.username}@corp.example")
+    SocialAccount.objects.create(user=user, provider="local", uid="subject-of-" + user.username)
+    auth.rotate("local")

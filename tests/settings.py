@@ -9,6 +9,11 @@ os.environ.setdefault("SECRET_KEY", "tests-only-not-a-secret")
 os.environ.setdefault("IVS_LOCAL_ORIGIN", "true")
 # The suite runs without DEBUG, as production does, and plays from the local origin.
 os.environ.setdefault("IVS_LOCAL_ORIGIN_IN_PRODUCTION_I_KNOW", "true")
+# And logs in through the local identity provider (localidp/), a real OpenID provider, as the demo does.
+os.environ.setdefault("IVS_LOCAL_IDP", "true")
+os.environ.setdefault("IVS_LOCAL_IDP_IN_PRODUCTION_I_KNOW", "true")
+# authlib (the local IdP's server) accepts plain http on loopback only; the test client's host is "testserver".
+os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")
 os.environ["DEBUG"] = "false"
 # Required outside DEBUG; the test client's own host, so that the links in emails can be followed.
 os.environ["SITE_URL"] = "http://testserver"

@@ -135,3 +135,40 @@ def group_grant(
         )
         for channel in channels
     ]
+
+
+# --- People and groups, as the identity providers change them (sso/: the groups claim at login, SCIM). Django's
+# auth owns these rows; these are the one write path for the IdP side, and the ones that withdraw access ask for an
+# early reconciliation (the signals in viewers/signals.py would too; the periodic run is the guarantee).
+
+
+@transaction.atomic
+def user_groups_change(*, user, add=(), remove=()) -> None:
+    """Add `user` to the groups `add` and take them out of `remove`."""
+    if add:
+        user.groups.add(*add)
+    if remove:
+        user.groups.remove(*remove)
+        reconcile_soon()
+
+
+@transaction.atomic
+def group_members_change(*, group, add=(), remove=()) -> None:
+    """Add the users `add` to `group` and take the users `remove` out of it."""
+    if add:
+        group.user_set.add(*add)
+    if remove:
+        group.user_set.remove(*remove)
+        reconcile_soon()
+
+
+@transaction.atomic
+def user_set_active(*, user, active: bool) -> bool:
+    """Switch an account on or off (an IdP deprovisioning it); off stops its running streams. True if it changed."""
+    if user.is_active == active:
+        return False
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    if not active:
+        reconcile_soon()
+    return True

@@ -118,3 +118,12 @@ def test_in_debug_each_django_record_is_written_once_and_redacted():
     assert token not in written and "eyJ" not in written
     assert written.count("Not Found: /ivs/v1/demo.m3u8?token=[redacted]") == 1
     assert written.count("Not Found") == 1
+
+
+def test_an_idps_code_and_a_scim_token_are_redacted():
+    from ivssite.logfilters import redact
+
+    line = '"GET /accounts/sso/okta/login/callback/?code=SplxlOBeZQQYbYS6WxSbIA&state=xyz HTTP/1.1" 302'
+    assert "SplxlOBeZQQYbYS6WxSbIA" not in redact(line) and "state=xyz" in redact(line)
+    assert redact("Bearer ivs-scim-AbC_d-9") == "Bearer ivs-scim-[redacted]"
+    assert redact("?country_code=FR") == "?country_code=FR"

@@ -44,6 +44,17 @@ def test_a_bad_key_file_fails_start_up_not_requests(cluster, problem):
     assert "Listening at" not in log  # it never took a request
 
 
+def test_the_local_identity_provider_fails_start_up(cluster):
+    """IVS_LOCAL_IDP in production mode: gunicorn exits before listening (localidp.E001), like a bad key."""
+    server = cluster.server("local-idp", 8710, IVS_LOCAL_IDP="true").start(wait=False)
+    try:
+        code = server.wait_exit(timeout=30)
+    finally:
+        server.stop()
+    log = server.log()
+    assert code != 0 and "localidp.E001" in log and "Listening at" not in log
+
+
 def test_the_site_keeps_serving_player_pages_with_redis_unreachable(cluster):
     server = cluster.server("noredis", 8708, CACHE_URL="redis://127.0.0.1:1/0").start()
     try:

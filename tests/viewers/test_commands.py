@@ -33,9 +33,13 @@ class TestDemo:
         call_command("demo", "--origin", "http://127.0.0.1:8123")  # idempotent
         out = capsys.readouterr().out
         assert "viewer " in out and "stranger" in out and "watch-the-demo" in out
-        assert User.objects.count() == 4
+        assert (
+            "idp-viewer" in out and "Log in with Local IdP" in out
+        )  # the local IdP is on in the tests, as in make run
+        assert User.objects.count() == 4  # the IdP user is the IdP's: the site makes its user at the first login
         assert Channel.objects.count() == 2
-        assert Entitlement.objects.count() == 2
+        assert Entitlement.objects.count() == 3  # viewer's, sd-subscribers' and the IdP group demo-viewers'
+        assert Entitlement.objects.filter(group__idp_group__display_name="demo-viewers").exists()
         assert PlaybackKey.objects.get().is_signing
         event = Channel.objects.get(slug="demo-event")
         assert event.is_private and event.playback_url.startswith("http://127.0.0.1:8123/ivs/api/video/v1/")

@@ -31,8 +31,19 @@ PAYLOAD = {
     "import_into_ivs": "on",
     "is_signing": "on",
     "is_active": "",
+    "idp": "local",
+    "display_name": "walked-group",
 }
-SECRETS = [re.compile(p) for p in (r"PRIVATE KEY", r"/accounts/reset/", r"eyJ[A-Za-z0-9_-]{10,}\.eyJ")]
+SECRETS = [
+    re.compile(p)
+    for p in (
+        r"PRIVATE KEY",
+        r"/accounts/reset/",
+        r"eyJ[A-Za-z0-9_-]{10,}\.eyJ",
+        r"ivs-scim-",
+        r"local-idp-demo-secret",
+    )
+]
 NOT_WALKED = {"logout", "view_on_site"}  # logging out ends the walk; view-on-site only redirects
 # Changes a request makes by nature, not through the admin's permissions.
 VOLATILE = {"sessions.Session"}

@@ -43,6 +43,11 @@ class Command(BaseCommand):
             ("admin", "superuser for /admin/ (no implicit access to channels)"),
         ]:
             self.stdout.write(f"  {username:<10} / {PASSWORD}   {what}")
+        if settings.IVS_LOCAL_IDP:
+            from localidp import demo as idp_demo
+
+            for line in idp_demo.how_to_log_in(PASSWORD):
+                self.stdout.write(line)
 
     def _seed_key(self, signing_key):
         """Register the configured key if this database does not know it (a first run, or a key rotated away and
@@ -93,6 +98,10 @@ class Command(BaseCommand):
             Entitlement.objects.create(user=viewer, channel=private, note="demo")
         if not Entitlement.objects.filter(group=sd_group, channel=private).exists():
             Entitlement.objects.create(group=sd_group, channel=private, note="demo", max_resolution="SD")
+        if settings.IVS_LOCAL_IDP:  # single sign-on through the local identity provider (localidp/)
+            from localidp import demo as idp_demo
+
+            idp_demo.seed(private, PASSWORD)
 
     def _channel(self, name, slug, channel_id, origin, *, is_private):
         """The demo channel the local origin plays as `channel_id`, created when missing.

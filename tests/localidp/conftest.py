@@ -1,0 +1,1 @@
+from tests.sso.idp import idp_http  # noqa: F401  (a fixture)
