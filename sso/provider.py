@@ -14,9 +14,11 @@ It is registered as allauth provider "sso" (one allauth app per IdP, from SSO_PR
 its login and callback URLs are /accounts/sso/<idp>/login/ and …/login/callback/ (sso/urls.py).
 """
 
+import logging
 import secrets
 
 import jwt
+import requests
 from allauth.socialaccount.internal import jwtkit
 from allauth.socialaccount.models import SocialApp
 from allauth.socialaccount.providers.base import AuthProcess
@@ -25,9 +27,12 @@ from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView, OAu
 from allauth.socialaccount.providers.openid_connect.provider import OpenIDConnectProvider
 from allauth.socialaccount.providers.openid_connect.views import OpenIDConnectOAuth2Adapter
 from django.http import Http404
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
+
+logger = logging.getLogger("sso")
 
 
 class SsoAdapter(OpenIDConnectOAuth2Adapter):
@@ -88,6 +93,10 @@ def login(request, provider_id):
         return OAuth2LoginView.adapter_view(SsoAdapter(request, provider_id))(request)
     except SocialApp.DoesNotExist:
         raise Http404 from None
+    except (requests.RequestException, ValueError, KeyError) as exc:
+        # The IdP's discovery document could not be had or read: nothing started, say so (not a 500).
+        logger.warning("sso: %s's discovery failed: %s", provider_id, exc.__class__.__name__)
+        return render(request, "socialaccount/authentication_error.html", status=502)
 
 
 def callback(request, provider_id):

@@ -68,7 +68,8 @@ def boolean(value, name: str) -> bool:
 
 def operations(data: dict) -> list[tuple[str, str, object]]:
     """A PatchOp's operations as (op, path, value): op lower-cased, path "" when absent."""
-    if PATCH_OP not in (data.get("schemas") or []):
+    schemas = data.get("schemas")
+    if not isinstance(schemas, list) or PATCH_OP not in schemas:
         raise bad(f"A PATCH body must declare the schema {PATCH_OP}.", "invalidSyntax")
     ops = data.get("Operations")
     if not isinstance(ops, list) or not ops or len(ops) > 1000:

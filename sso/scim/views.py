@@ -1,11 +1,12 @@
 """The SCIM 2.0 endpoints, /scim/v2/…: Users and Groups (list with an equality filter, create, read, PUT, PATCH,
 DELETE) and ServiceProviderConfig, authenticated by each IdP's bearer token (sso/scim/auth.py).
 
-Our own rather than django-scim2, which was considered: it maps a SCIM resource's id to a user's primary key for one
-token site-wide, while here each IdP has its own token and sees only its own users and groups (two IdPs may both
-know an "alice"); and its adapters save users and memberships themselves, while here every change that may
-withdraw access must go through viewers.services so that the running streams stop. What remains generic is small
-(the JSON shapes and the PatchOp forms Okta and Entra ID send: sso/scim/parse.py).
+Our own rather than django-scim2, which was considered: its documentation says PostgreSQL is the only database it
+supports (the embedded default here is SQLite), and it lets a request in when `request.user` is authenticated
+(SCIMAuthCheckMiddleware), so a per-IdP bearer token would be a login of its own; each IdP must also see only its
+own users and groups, and every change that may withdraw access must go through viewers.services so that the
+running streams stop, while its adapters save users and memberships themselves. What is left is small: the JSON
+shapes and the PatchOp forms Okta and Entra ID send (sso/scim/parse.py).
 
 Every request runs in one transaction: a refused one (bad JSON, an unknown member, a name taken) writes nothing and
 gets a SCIM error body, never a 500. The IdP's last request (method, path, status) is recorded for the admin.

@@ -109,7 +109,7 @@ def login(page, live_server, username, password, next_path):
     page.fill("#id_username", username)
     page.fill("#id_password", password)
     with page.expect_navigation():
-        page.click("button[type=submit]")
+        page.click("#password-submit")  # the password form's button, not an IdP's
 
 
 def copy_artifact(src: Path, dest: Path) -> None:

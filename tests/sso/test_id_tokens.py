@@ -130,3 +130,21 @@ def test_the_client_secret_is_never_in_a_page(client, idp_http):
     location = start(client)
     assert secret not in location
     assert secret.encode() not in client.get("/accounts/login/").content
+
+
+def test_an_idp_that_fails_at_discovery_gets_an_error_page_not_a_500(client, idp_http):
+    idp_http.answers["/idp/.well-known/openid-configuration"] = lambda request: (503, {"error": "down"})
+    response = client.post("/accounts/sso/local/login/", {"next": "/"})
+    assert response.status_code in (401, 502, 503) and b"did not complete" in response.content
+    assert "_auth_user_id" not in client.session
+
+
+def test_an_idp_whose_token_endpoint_fails_gets_an_error_page_not_a_500(client, idp_http):
+    params = query(start(client))
+    idp_http.answers["/idp/token"] = lambda request: (500, b"<html>oops</html>")
+    response = finish(client, f"/accounts/sso/local/login/callback/?code=c0de&state={params['state']}")
+    assert_refused(client, response)
+
+
+def test_a_callback_with_nothing_in_it_gets_an_error_page(client, idp_http):
+    assert_refused(client, client.get("/accounts/sso/local/login/callback/"))
