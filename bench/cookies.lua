@@ -1,10 +1,24 @@
 -- wrk script for bench/run.py: GET one path, each request with the next viewer's session cookie.
 --   BENCH_PATH=/channels/bench-event/ BENCH_COOKIES=var/bench/x.cookies wrk -s bench/cookies.lua ...
+-- For bench/heartbeats.py, with BENCH_BEATS instead: POST /heartbeat as the player does, each request for the next
+-- viewer's session (a line "sessionid user_id audit_id ticket"), with the session cookie the ticket is for.
 -- Any status outside 2xx counts as an error (wrk itself only counts >= 400). done() prints one JSON line.
 local path = os.getenv("BENCH_PATH")
+local beats_file = os.getenv("BENCH_BEATS")
 local cookies = {}
-for line in io.lines(os.getenv("BENCH_COOKIES")) do
-  cookies[#cookies + 1] = "sessionid=" .. line
+local beats = {}
+if beats_file then
+  for line in io.lines(beats_file) do
+    local cookie, user, session, ticket = line:match("(%S+) (%S+) (%S+) (%S+)")
+    beats[#beats + 1] = {
+      headers = { ["Cookie"] = "sessionid=" .. cookie, ["Content-Type"] = "application/x-www-form-urlencoded" },
+      body = "user=" .. user .. "&session=" .. session .. "&seconds=60&ticket=" .. ticket,
+    }
+  end
+else
+  for line in io.lines(os.getenv("BENCH_COOKIES")) do
+    cookies[#cookies + 1] = "sessionid=" .. line
+  end
 end
 local threads = {}
 local n = 0
@@ -21,6 +35,10 @@ end
 
 function request()
   n = n + 1
+  if beats_file then
+    local beat = beats[(n % #beats) + 1]
+    return wrk.format("POST", "/heartbeat", beat.headers, beat.body)
+  end
   return wrk.format("GET", path, { ["Cookie"] = cookies[(n % #cookies) + 1] })
 end
 

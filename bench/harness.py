@@ -240,8 +240,20 @@ def cleanup() -> None:
 # --- wrk -------------------------------------------------------------------------------------------
 
 
-def wrk(port: int, path: str, cookies: Path, *, seconds: float, connections: int, threads: int = 2) -> dict:
+def wrk(
+    port: int,
+    path: str,
+    cookies: Path,
+    *,
+    seconds: float,
+    connections: int,
+    threads: int = 2,
+    beats: Path | None = None,
+) -> dict:
+    """wrk with bench/cookies.lua: GET `path` as the viewers in `cookies`, or with `beats`, their heartbeats."""
     env = {**os.environ, "BENCH_PATH": path, "BENCH_COOKIES": str(cookies)}
+    if beats is not None:
+        env["BENCH_BEATS"] = str(beats)
     argv = [
         "wrk",
         f"-t{threads}",

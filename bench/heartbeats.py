@@ -17,9 +17,7 @@ import argparse
 import datetime
 import json
 import os
-import re
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -42,6 +40,7 @@ from bench.harness import (  # noqa: E402
     pg_drop,
     run,
     site_env,
+    wrk,
 )
 
 DB, PORT, SLUG = "ivs_bench_hb", 8831, "bench-event"
@@ -52,22 +51,22 @@ BEGIN, END = "<!-- heartbeats: written by bench/heartbeats.py -->", "<!-- /heart
 
 def beats_for(sessions: list[str]) -> list[tuple]:
     """Each viewer opens the player page once: its playback session (audit id) is what its heartbeats name."""
-    pairs = []
+    beats = []
     for session in sessions:
         status, body, _ = clients.request(PORT, "GET", f"/channels/{SLUG}/", {"sessionid": session})
         match = clients._CONFIG.search(body)
         if status != 200 or not match:
             raise RuntimeError(f"player page {status}: {body[:300]}")
         config = json.loads(match.group(1))
-        pairs.append((session, config["viewer"], config["session"], config["heartbeatTicket"]))
-    return pairs
+        beats.append((session, config["viewer"], config["session"], config["heartbeatTicket"]))
+    return beats
 
 
-def heartbeat(beat) -> tuple[int, bool]:
+def heartbeat(port, slug, beat) -> tuple[int, bool]:
     """What static/js/player.js sends: the ids and the ticket, with the session cookie."""
     session, user, audit, ticket = beat
     status, _, _ = clients.request(
-        PORT,
+        port,
         "POST",
         "/heartbeat",
         {"sessionid": session},
@@ -77,12 +76,11 @@ def heartbeat(beat) -> tuple[int, bool]:
     return 1, status == 204
 
 
-def cpu_ratio(server: Server, pairs, rounds: int) -> dict:
-    from concurrent.futures import ThreadPoolExecutor
-
+def cpu_ratio(server: Server, beats, rounds: int) -> dict:
+    """Each viewer sends one heartbeat, or opens the player page once (embedded token, audit row), in turns."""
     work = {
-        "heartbeat": lambda: list(ThreadPoolExecutor(4).map(heartbeat, pairs)),
-        "player": lambda: list(ThreadPoolExecutor(4).map(lambda p: clients.embedded(PORT, SLUG, p[0]), pairs)),
+        "heartbeat": lambda: clients.viewers(heartbeat, PORT, SLUG, beats),
+        "player": lambda: clients.viewers(clients.embedded, PORT, SLUG, [beat[0] for beat in beats]),
     }
     cpu = {name: [] for name in work}
     failures = 0
@@ -92,46 +90,33 @@ def cpu_ratio(server: Server, pairs, rounds: int) -> dict:
         for name in list(work) if round_number % 2 == 0 else list(reversed(work)):
             time.sleep(0.3)
             before = server.cpu_seconds()
-            results = work[name]()
+            _, failed = work[name]()
             time.sleep(0.3)
-            cpu[name].append((server.cpu_seconds() - before) / len(pairs))
-            failures += sum(1 for _, ok in results if not ok)
+            cpu[name].append((server.cpu_seconds() - before) / len(beats))
+            failures += failed
     ms = {name: statistics.median(values) * 1000 for name, values in cpu.items()}
     log(f"cpu per request: {ms}, failures {failures}")
     return {
         "cpu_ms": ms,
         "ratio": ms["heartbeat"] / ms["player"],
         "failures": failures,
-        "requests": len(pairs) * rounds,
+        "requests": len(beats) * rounds,
     }
-
-
-def wrk_beats(beats_file: Path, connections: int, seconds: float) -> dict:
-    env = {**os.environ, "BENCH_BEATS": str(beats_file)}
-    argv = [
-        "wrk",
-        f"-t{min(2, connections)}",
-        f"-c{connections}",
-        f"-d{seconds}s",
-        "--timeout",
-        "10s",
-        "-s",
-        str(ROOT / "bench/heartbeats.lua"),
-    ]
-    out = subprocess.run([*argv, f"http://127.0.0.1:{PORT}"], env=env, capture_output=True, text=True, check=False)  # noqa: S603
-    if out.returncode:
-        raise RuntimeError(f"wrk failed: {out.stdout}\n{out.stderr}")
-    data = json.loads(re.search(r"^BENCH_JSON (.*)$", out.stdout, re.M).group(1))
-    data["rps"] = data["requests"] / (data["duration_us"] / 1e6)
-    data["errors"] = data["non2xx"] + data["socket_errors"]
-    return data
 
 
 def sustained(beats_file: Path, seconds: float) -> dict:
     """The most heartbeats a second with p99 < 100 ms and no errors, over a sweep of connections."""
     steps, best = [], None
     for connections in (1, 2, 4, 8, 16, 32):
-        step = wrk_beats(beats_file, connections, seconds)
+        step = wrk(
+            PORT,
+            "/heartbeat",
+            beats_file,
+            seconds=seconds,
+            connections=connections,
+            threads=min(2, connections),
+            beats=beats_file,
+        )
         step["connections"] = connections
         steps.append(step)
         log(f"heartbeats at {connections} connections: {step['rps']:.0f}/s, p99 {step['p99_us'] / 1000:.1f} ms")
@@ -234,10 +219,10 @@ def main() -> None:
             env,
         )
         server = Server("heartbeats", env).start()
-        pairs = beats_for(cookies.read_text().split())
+        beats = beats_for(cookies.read_text().split())
         beats_file = WORK / "heartbeats.beats"
-        beats_file.write_text("".join(" ".join(map(str, beat)) + "\n" for beat in pairs))
-        results = {"cpu": cpu_ratio(server, pairs, rounds=4 if args.quick else 8)}
+        beats_file.write_text("".join(" ".join(map(str, beat)) + "\n" for beat in beats))
+        results = {"cpu": cpu_ratio(server, beats, rounds=4 if args.quick else 8)}
         results["rate"] = sustained(beats_file, seconds=3 if args.quick else 5)
         server.stop()
         results.update(in_process(env))
