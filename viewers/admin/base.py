@@ -44,17 +44,20 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-def admin_view(model_admin, view, *, permission, **bound):
+def admin_view(model_admin, view, *, permission, also=(), **bound):
     """`view(model_admin, request, …)` as an admin URL's view: behind admin login, CSRF and no caching, and only
     for staff holding `permission` on the model admin's model: "view", "add", "change", "delete", or a tuple of
-    them, all needed. Every custom admin page says here what it needs; checks that depend on the request's data
-    (an import that creates users, deleting a key) stay in the view."""
+    them, all needed, and the permissions named in `also` ("viewers.view_tokenaudit"). Every custom admin page says
+    here what it needs; checks that depend on the request's data (an import that creates users, deleting a key)
+    stay in the view."""
     needed = (permission,) if isinstance(permission, str) else tuple(permission)
     call = partial(view, model_admin, **bound)
 
     @wraps(view)
     def guarded(request, *args, **kwargs):
         if not all(getattr(model_admin, f"has_{name}_permission")(request) for name in needed):
+            raise PermissionDenied
+        if not request.user.has_perms(also):
             raise PermissionDenied
         return call(request, *args, **kwargs)
 

@@ -79,6 +79,7 @@ class CountryPicker(FilteredSelectMultiple):
         return format_html('<div class="ops-picker">{}</div>', super().render(name, value, attrs, renderer))
 
 
+LIVE = {"permission": "view", "also": ["viewers.view_tokenaudit"]}  # what a channel's live pages need
 COUNTRY_RULES = "Country rules"
 # Fields whose values are long (a full ARN, a playback URL): wide enough to read whole (static/css/admin-ops.css).
 WIDE_FIELDS = ("arn", "playback_url")
@@ -204,22 +205,20 @@ class ChannelAdmin(OpsWarnings, admin.ModelAdmin):
                 admin_view(self, channel_activity, permission="view"),
                 name="viewers_channel_activity",
             ),
-            # Each also needs the token audit's view permission (who watched is audit data), and stopping a viewer
-            # needs viewers.stop_session: checked in viewers/admin/live.py.
-            path("<int:pk>/live/", admin_view(self, live.channel_live, permission="view"), name="viewers_channel_live"),
+            # Who watched, from where and on what is the token audit's data: its view permission too. Stopping a
+            # viewer is a permission of its own (viewers.stop_session).
+            path("<int:pk>/live/", admin_view(self, live.channel_live, **LIVE), name="viewers_channel_live"),
             path(
-                "<int:pk>/live/now.json",
-                admin_view(self, live.live_count, permission="view"),
-                name="viewers_channel_live_count",
+                "<int:pk>/live/now.json", admin_view(self, live.live_count, **LIVE), name="viewers_channel_live_count"
             ),
             path(
                 "<int:pk>/live/attendance.csv",
-                admin_view(self, live.attendance_csv, permission="view"),
+                admin_view(self, live.attendance_csv, **LIVE),
                 name="viewers_channel_attendance",
             ),
             path(
                 "<int:pk>/live/stop/<int:user_pk>/",
-                admin_view(self, live.stop_watching, permission="view"),
+                admin_view(self, live.stop_watching, permission="view", also=["viewers.stop_session"]),
                 name="viewers_channel_stop_watching",
             ),
             path(
