@@ -10,8 +10,8 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from ivssite import cache as site_cache
+from ivssite import chat_settings, databases, logfilters, sso_settings
 from ivssite import csp as site_csp
-from ivssite import databases, logfilters, sso_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -293,3 +293,6 @@ STRIPE_WEBHOOK_TOLERANCE = env.int("STRIPE_WEBHOOK_TOLERANCE", default=300)
 # --- Single sign-on (docs/SSO.md): allauth's apps, the IdPs, the local IdP, password login on or off.
 _sso = {"installed_apps": INSTALLED_APPS, "middleware": MIDDLEWARE, "backends": AUTHENTICATION_BACKENDS}
 vars().update(sso_settings.configure(env, site_url=SITE_URL, csp=CONTENT_SECURITY_POLICY, **_sso))
+
+# --- Chat beside the stream (docs/CHAT.md): IVS Chat's endpoints, the chat token's limits.
+vars().update(chat_settings.configure(env))

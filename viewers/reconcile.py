@@ -23,7 +23,9 @@ from django_tasks import task
 from django_tasks_db.models import DBTaskResult
 
 from viewers import periodic, resolutions
-from viewers.models import Entitlement, Revocation, SessionEnd, TokenAudit
+from viewers.chat import rooms as chat_rooms
+from viewers.chat import withdrawal as chat_withdrawal
+from viewers.models import ChatRoom, Entitlement, Revocation, SessionEnd, TokenAudit
 from viewers.revocation import deliver_soon, end_and_queue
 
 
@@ -62,10 +64,13 @@ def sessions_without_access(now):
 
 
 def reconcile(now=None) -> int:
-    """End every open session the access rule no longer allows and queue its revocation. Returns how many
-    revocations (one per channel and viewer) were queued. Idempotent: ended sessions are no longer open."""
+    """End every open session the access rule no longer allows and queue its revocation, and the same for chat
+    (viewers/chat/withdrawal.py: withdrawal leaves the chat too). Returns how many revocations (one per channel and
+    viewer) and chat disconnects (one per room and viewer) were queued. Idempotent: ended sessions are no longer
+    open."""
     now = now or timezone.now()
-    return end_and_queue(sessions_without_access(now), reason=SessionEnd.REVOKED, now=now)
+    queued = end_and_queue(sessions_without_access(now), reason=SessionEnd.REVOKED, now=now)
+    return queued + chat_withdrawal.reconcile(now)
 
 
 @task()
@@ -79,6 +84,8 @@ def reconcile_periodically():
     queued = reconcile()
     if Revocation.objects.due().exists():
         deliver_soon()
+    if ChatRoom.objects.due().exists():
+        chat_rooms.sync_soon()
     DBTaskResult.objects.finished().filter(
         finished_at__lt=timezone.now() - timedelta(hours=settings.TASK_RESULTS_KEEP_HOURS)
     ).delete()

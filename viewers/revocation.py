@@ -25,13 +25,14 @@ from django_tasks_db.models import DBTaskResult
 
 from viewers import validators
 from viewers.ivs import aws
-from viewers.models import Revocation, RevocationStatus, SessionEnd, TokenAudit
+from viewers.models import Revocation, RevocationKind, RevocationStatus, SessionEnd, TokenAudit
 
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 20  # BatchStartViewerSessionRevocation's limit
 BATCH_INTERVAL = 0.5  # about 2 batch calls a second
 SINGLE_INTERVAL = 0.1  # about 10 single calls a second
+DISCONNECT_INTERVAL = 0.05  # about 20 chat disconnects a second
 THROTTLE_RETRIES = 3
 MAX_ATTEMPTS = 12
 CLAIM_LEASE_SECONDS = 120  # longer than a batch's calls with boto3's timeouts and retries
@@ -179,12 +180,44 @@ def _deliver(batch, report, *, throttle_retries, sleep):
         for revocation in batch:
             _retry_later(revocation, "AWS is not configured (set AWS_REGION); kept for later", report)
         return
-    by_region: dict[str, list] = {}
+    by_region: dict[tuple[str, str], list] = {}
     for revocation in batch:
         # A channel ARN without a region falls back to AWS_REGION in ivs_client().
-        by_region.setdefault(validators.region_of_arn(revocation.channel_arn), []).append(revocation)
-    for region, revocations in by_region.items():
-        _send_chunk(aws.ivs_client(region), revocations, report, throttle_retries=throttle_retries, sleep=sleep)
+        key = (revocation.kind, validators.region_of_arn(revocation.channel_arn))
+        by_region.setdefault(key, []).append(revocation)
+    for (kind, region), revocations in by_region.items():
+        if kind == RevocationKind.CHAT:
+            _send_disconnects(aws.ivschat_client(region), revocations, report, throttle_retries, sleep)
+        else:
+            _send_chunk(aws.ivs_client(region), revocations, report, throttle_retries=throttle_retries, sleep=sleep)
+
+
+def _send_disconnects(client, revocations, report, throttle_retries, sleep):
+    """IVS Chat's DisconnectUser, one call per (room, viewer): it has no batch form. Paced at DISCONNECT_INTERVAL,
+    well inside its 100 calls a second (shared with the moderators' own disconnects in the chat)."""
+    for index, revocation in enumerate(revocations):
+        if index:
+            sleep(DISCONNECT_INTERVAL)
+        for attempt in range(throttle_retries + 1):
+            try:
+                client.disconnect_user(
+                    roomIdentifier=revocation.channel_arn,
+                    userId=revocation.viewer_id,
+                    reason=SessionEnd(revocation.reason).label
+                    if revocation.reason in SessionEnd
+                    else "access withdrawn",
+                )
+            except ClientError as exc:
+                code = aws.error_code(exc)
+                if code == "ThrottlingException" and attempt < throttle_retries:
+                    sleep(BATCH_INTERVAL * 2**attempt)
+                    continue
+                (_fail if code in PERMANENT_ERRORS else _retry_later)(revocation, aws.describe_error(exc), report)
+            except BotoCoreError as exc:
+                _retry_later(revocation, f"{type(exc).__name__}: {exc}", report)
+            else:
+                _mark_done(revocation, report)
+            break
 
 
 def _send_chunk(client, chunk, report, *, throttle_retries, sleep):

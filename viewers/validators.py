@@ -15,6 +15,10 @@ KEY_PAIR_ARN_RE = re.compile(
     r"^arn:aws:ivs:(?P<region>[a-z]{2}(?:-[a-z]+)+-\d):(?P<account>\d{12}):playback-key/(?P<id>[A-Za-z0-9-]+)$"
 )
 REGION_RE = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d$")
+# An IVS Chat room: arn:aws:ivschat:<region>:<account>:room/<id>
+ROOM_ARN_RE = re.compile(
+    r"^arn:aws:ivschat:(?P<region>[a-z]{2}(?:-[a-z]+)+-\d):(?P<account>\d{12}):room/(?P<id>[A-Za-z0-9-]+)$"
+)
 # ImportPlaybackKeyPair's rule for key-pair names; the site's key names are the same names.
 KEY_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 KEY_NAME_RULE = "Letters, digits, - and _ only, at most 128 (IVS's rule for key names)."
@@ -42,8 +46,16 @@ def validate_key_pair_arn(value: str) -> None:
         )
 
 
+def validate_room_arn(value: str) -> None:
+    if len(value) > 128 or not ROOM_ARN_RE.fullmatch(value):
+        raise ValidationError(
+            "Enter an IVS Chat room ARN like arn:aws:ivschat:us-west-2:123456789012:room/AbCdEf123456.",
+            code="invalid_room_arn",
+        )
+
+
 def region_of_arn(arn: str) -> str:
-    """The region of an IVS ARN (channel or key pair), or "" when it has none."""
+    """The region of an IVS ARN (channel, key pair or chat room), or "" when it has none."""
     parts = arn.split(":")
     return parts[3] if len(parts) > 5 and REGION_RE.fullmatch(parts[3]) else ""
 

@@ -26,19 +26,29 @@ def aws_configured() -> bool:
 
 def ivs_client(region: str | None = None):
     """A boto3 IVS client for `region` (default settings.AWS_REGION), with short timeouts and standard retries."""
-    return _client(region or settings.AWS_REGION, settings.AWS_ENDPOINT_URL_IVS or None)
+    return _client("ivs", region or settings.AWS_REGION, settings.AWS_ENDPOINT_URL_IVS or None)
 
 
-@functools.lru_cache(maxsize=16)
-def _client(region: str, endpoint_url: str | None):
+def ivschat_client(region: str | None = None, *, in_request: bool = False):
+    """A boto3 IVS Chat client for `region`. The worker's waits as for IVS; a request's (the chat token, the one AWS
+    call a request makes) IVS_CHAT_TOKEN_TIMEOUT_SECONDS to connect and to read, and one retry."""
+    endpoint = settings.AWS_ENDPOINT_URL_IVSCHAT or None
+    if in_request:
+        timeout = settings.IVS_CHAT_TOKEN_TIMEOUT_SECONDS
+        return _client("ivschat", region or settings.AWS_REGION, endpoint, timeout, timeout, retries=1)
+    return _client("ivschat", region or settings.AWS_REGION, endpoint)
+
+
+@functools.lru_cache(maxsize=32)
+def _client(service: str, region: str, endpoint_url: str | None, connect=None, read=None, retries=3):
     # Imported here so that a site that never talks to AWS does not pay for importing boto3. Clients are
     # thread-safe and costly to build (tens of ms), so the worker keeps one per region and endpoint.
     import boto3
     from botocore.config import Config
 
     config = Config(
-        connect_timeout=settings.AWS_CONNECT_TIMEOUT_SECONDS,
-        read_timeout=settings.AWS_READ_TIMEOUT_SECONDS,
-        retries={"mode": "standard", "max_attempts": 3},
+        connect_timeout=connect or settings.AWS_CONNECT_TIMEOUT_SECONDS,
+        read_timeout=read or settings.AWS_READ_TIMEOUT_SECONDS,
+        retries={"mode": "standard", "max_attempts": retries},  # botocore's max_attempts counts the retries only
     )
-    return boto3.client("ivs", region_name=region, endpoint_url=endpoint_url, config=config)
+    return boto3.client(service, region_name=region, endpoint_url=endpoint_url, config=config)

@@ -1,5 +1,6 @@
 """The site's models, one module per family; everything is importable from viewers.models."""
 
+from viewers.models.chat import ChatBan, ChatEnd, ChatRoom, ChatRoomStatus, ChatSession
 from viewers.models.entitlements import (
     ENDS_AFTER_START,
     ENTITLEMENT_STATES,
@@ -14,6 +15,7 @@ from viewers.models.sessions import (
     UNKNOWN_SIGNER,
     CountryDenial,
     Revocation,
+    RevocationKind,
     RevocationStatus,
     SessionEnd,
     TokenAudit,
@@ -26,6 +28,11 @@ __all__ = [
     "ENDS_AFTER_START",
     "ENTITLEMENT_STATES",
     "Channel",
+    "ChatBan",
+    "ChatEnd",
+    "ChatRoom",
+    "ChatRoomStatus",
+    "ChatSession",
     "CountryDenial",
     "Entitlement",
     "EntitlementImport",
@@ -35,6 +42,7 @@ __all__ = [
     "PlaybackKeyRegion",
     "Resolution",
     "Revocation",
+    "RevocationKind",
     "RevocationStatus",
     "SessionEnd",
     "TokenAudit",

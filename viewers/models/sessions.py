@@ -34,6 +34,7 @@ class SessionEnd(models.TextChoices):
     SUPERSEDED = "superseded", "playing on another device"
     REVOKED = "revoked", "access withdrawn"
     STOPPED = "stopped", "stopped by an operator"
+    BANNED = "banned", "removed from the chat by a moderator"  # chat disconnects only (viewers/chat/)
 
 
 # The signer of audit rows written before rows recorded their key: any key may have signed them.
@@ -110,6 +111,11 @@ class RevocationStatus(models.TextChoices):
     FAILED = "failed", "failed (needs attention)"
 
 
+class RevocationKind(models.TextChoices):
+    PLAYBACK = "playback", "playback (StartViewerSessionRevocation)"
+    CHAT = "chat", "chat (DisconnectUser)"
+
+
 class RevocationQuerySet(models.QuerySet):
     def pending(self):
         """Not yet accepted by IVS, and not given up on."""
@@ -125,10 +131,16 @@ class Revocation(models.Model):
     is lost while AWS is unreachable; `manage.py ivs_sync_revocations` delivers what is pending.
 
     Addressed to the ARN the sessions run on (their audit rows'), which is not the channel's current ARN once the
-    channel was re-pointed, and outlives a deleted channel: IVS keeps playing what the site forgot."""
+    channel was re-pointed, and outlives a deleted channel: IVS keeps playing what the site forgot.
+
+    A chat disconnect (kind CHAT: DisconnectUser of viewer_id in the room channel_arn names) is the same debt with
+    the same queue, pacing, retries and admin: the reconciler owes both when a viewer loses access."""
 
     channel = models.ForeignKey(Channel, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    channel_arn = models.CharField("channel ARN", max_length=128)
+    kind = models.CharField(max_length=8, choices=RevocationKind.choices, default=RevocationKind.PLAYBACK)
+    channel_arn = models.CharField(
+        "ARN", max_length=128, help_text="The channel's ARN; for a chat disconnect, the chat room's."
+    )
     viewer_id = models.CharField(max_length=40)
     max_version = models.PositiveBigIntegerField(help_text="Sessions with a version up to this one stop.")
     reason = models.CharField(max_length=16, choices=SessionEnd.choices)
@@ -146,4 +158,6 @@ class Revocation(models.Model):
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="revocation_due")]
 
     def __str__(self):
+        if self.kind == RevocationKind.CHAT:
+            return f"disconnect {self.viewer_id} from {self.channel_arn}"
         return f"revoke {self.viewer_id} on {self.channel_arn} through {self.max_version}"

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from django.db import connections, router
 
-from viewers.models import Channel, Entitlement
+from viewers.models import Channel, ChatRoomStatus, Entitlement
 from viewers.player import rows, sql
 
 WINDOW = timedelta(seconds=60)
@@ -29,6 +29,13 @@ class PageRead:
     # At the page limit: when a slot comes free (the oldest of the viewer's last `limit` tokens on the channel
     # leaves the window). None: under the limit.
     page_free_at: datetime | None
+    chat: "ChatRead | None" = None  # the channel's chat room, when it has one that is ready
+
+
+@dataclass(frozen=True)
+class ChatRead:
+    room_arn: str
+    max_length: int
 
 
 def read(slug: str, user, now: datetime, page_limit: int) -> PageRead:
@@ -48,15 +55,17 @@ def read(slug: str, user, now: datetime, page_limit: int) -> PageRead:
         fetched = cursor.fetchall()
     if not fetched:
         return PageRead(channel=None, held=[], page_free_at=None)
-    count = len(fields)
+    count, room_at = len(fields), len(fields) - 1 - len(sql.ROOM_COLUMNS)
     values = rows.convert(connection, fields, fetched[0][:count])
-    channel = Channel.from_db(alias, [field.attname for field in fields[:-1]], values[:-1])
+    channel = Channel.from_db(alias, [field.attname for field in fields[:room_at]], values[:room_at])
+    room_arn, room_status, max_length = values[room_at:-1]
     limit_reached_at = values[-1] if page_limit > 0 else now
     at_limit = limit_reached_at is not None and limit_reached_at > now - WINDOW
     return PageRead(
         channel=channel,
         held=_held_rows(connection, [row[count:] for row in fetched]),
         page_free_at=limit_reached_at + WINDOW if at_limit else None,
+        chat=ChatRead(room_arn, max_length) if room_arn and room_status == ChatRoomStatus.READY else None,
     )
 
 

@@ -15,7 +15,7 @@ import functools
 
 from django.db.models import DateTimeField, GenericIPAddressField, UUIDField
 
-from viewers.models import Channel, Entitlement, TokenAudit, User
+from viewers.models import Channel, ChatRoom, Entitlement, TokenAudit, User
 
 # The entitlements a user holds on a channel, directly or through a group (EntitlementQuerySet.held_by's UNION ALL:
 # PostgreSQL serves each half from its (user, channel) or (group, channel) index, where an OR reads every
@@ -42,15 +42,17 @@ HELD_COLUMNS = ("revoked_at", "starts_at", "ends_at", "max_resolution")
 # last minute, so that the database walks the (user, channel, issued_at) index backwards and stops after n rows,
 # however long the viewer's history; a time range would be planned on the issued_at index, the newest rows being
 # always past the planner's statistics (measured: 2,900 rows read to count 6).
+# The channel's chat room comes with it (one to one, so the join adds no rows): its ARN, state and message length.
 PAGE_READ = """
-SELECT {channel_columns},
+SELECT {channel_columns}, {room_columns},
        (SELECT {audit}.issued_at FROM {audit}
         WHERE {audit}.user_id = %(user_id)s AND {audit}.channel_id = {channel}.id
         ORDER BY {audit}.issued_at DESC LIMIT 1 OFFSET %(page_limit_offset)s) AS limit_reached_at,
        holdings.*
-FROM {channel} LEFT JOIN ({held}) AS holdings ON 1 = 1
+FROM {channel} LEFT JOIN {room} ON {room}.channel_id = {channel}.id LEFT JOIN ({held}) AS holdings ON 1 = 1
 WHERE {channel}.{slug} = %(slug)s
 """
+ROOM_COLUMNS = ("arn", "status", "maximum_message_length")
 
 
 def _held(channel_id: str) -> str:
@@ -67,16 +69,20 @@ def decision() -> str:
 
 @functools.cache
 def page_read() -> tuple[str, tuple]:
-    """PAGE_READ, and the model fields of the columns before HELD's (the channel's, then the page limit's)."""
+    """PAGE_READ, and the model fields of the columns before HELD's (the channel's, its chat room's, then the page
+    limit's)."""
     table, slug = Channel._meta.db_table, Channel._meta.get_field("slug").column
+    room_fields = tuple(ChatRoom._meta.get_field(name) for name in ROOM_COLUMNS)
     sql = PAGE_READ.format(
         channel_columns=", ".join(f"{table}.{field.column}" for field in Channel._meta.concrete_fields),
+        room_columns=", ".join(f"{ChatRoom._meta.db_table}.{field.column}" for field in room_fields),
+        room=ChatRoom._meta.db_table,
         audit=TokenAudit._meta.db_table,
         channel=table,
         slug=slug,
         held=_held(f"(SELECT id FROM {table} WHERE {slug} = %(slug)s)"),  # noqa: S608  names from the models
     )
-    return sql, (*Channel._meta.concrete_fields, TokenAudit._meta.get_field("issued_at"))
+    return sql, (*Channel._meta.concrete_fields, *room_fields, TokenAudit._meta.get_field("issued_at"))
 
 
 # The audit row's values that need their backend's form (dates, the UUID, the address); text and ids go as they

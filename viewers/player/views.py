@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from viewers import access, ratelimit
 from viewers.attendance import tickets
+from viewers.chat import page as chat_page
 from viewers.ivs import origins
 from viewers.models import Channel, SessionEnd, TokenAudit
 from viewers.player import geo, pageread, playback
@@ -68,7 +69,9 @@ def channel_detail(request, slug):
     context = player_page_config(request, channel, decision, issued)
     # From the rows the page read already: the live state is on the channel, the access times in `held`.
     context.update(
-        live_state=channel.live_state(now), access=access.access_times(held, now) if channel.is_private else None
+        live_state=channel.live_state(now),
+        access=access.access_times(held, now) if channel.is_private else None,
+        chat=chat_page.chat_config(request, channel, page.chat),
     )
     return render(request, "viewers/player.html", context)
 
