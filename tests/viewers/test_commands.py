@@ -15,7 +15,7 @@ from localivs.models import SpentToken
 from tests.factories import PRIVATE_ARN, playback_url_for
 from viewers.ivs import key_rotation, signing_keys, tokens
 from viewers.management.commands import ivs_verify
-from viewers.models import Channel, Entitlement, PlaybackKey, User
+from viewers.models import Channel, ChatRoom, Entitlement, PlaybackKey, User
 
 pytestmark = pytest.mark.django_db
 
@@ -36,9 +36,13 @@ class TestDemo:
         assert (
             "idp-viewer" in out and "Log in with Local IdP" in out
         )  # the local IdP is on in the tests, as in make run
-        assert User.objects.count() == 4  # the IdP user is the IdP's: the site makes its user at the first login
+        assert User.objects.count() == 5  # the IdP user is the IdP's: the site makes its user at the first login
         assert Channel.objects.count() == 2
-        assert Entitlement.objects.count() == 3  # viewer's, sd-subscribers' and the IdP group demo-viewers'
+        # viewer's, moderator's, sd-subscribers' and the IdP group demo-viewers'
+        assert Entitlement.objects.count() == 4
+        moderator = User.objects.get(username="moderator")
+        assert moderator.has_perm("viewers.moderate_chat") and not moderator.is_staff
+        assert ChatRoom.objects.get().channel.slug == "demo-event"  # the worker creates it at the local IVS Chat
         assert Entitlement.objects.filter(group__idp_group__display_name="demo-viewers").exists()
         assert PlaybackKey.objects.get().is_signing
         event = Channel.objects.get(slug="demo-event")

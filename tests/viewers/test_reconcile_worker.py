@@ -34,12 +34,13 @@ class TestIdempotence:
             user = User.objects.create_user(f"viewer{i}")
             Entitlement.objects.create(user=user, channel=private_channel)
             playing(user, private_channel)
-        # One anti-join (and the savepoint around it, as this test runs inside a transaction); nobody lost access.
-        with django_assert_num_queries(3):
+        # One anti-join for playback and one for chat (and the savepoint around each, as this test runs inside a
+        # transaction); nobody lost access.
+        with django_assert_num_queries(6):
             reconcile.reconcile()
         Entitlement.objects.update(revoked_at=timezone.now())
         # Also: one update, one insert of revocations, then look for and enqueue the delivery task.
-        with django_assert_num_queries(7):
+        with django_assert_num_queries(10):
             assert reconcile.reconcile() == 40
 
 

@@ -4,4 +4,4 @@ Custom pages are functions of (model_admin, request, …) next to the ModelAdmin
 every one checks the permission it needs. Writes go through viewers.services, viewers.operators.csv_import,
 viewers.ivs.key_rotation and viewers.ivs.channel_sync."""
 
-from viewers.admin import audits, channels, entitlements, imports, invitations, keys, users  # noqa: F401
+from viewers.admin import audits, channels, chat, entitlements, imports, invitations, keys, users  # noqa: F401

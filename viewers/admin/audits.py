@@ -79,6 +79,7 @@ def _backlog() -> dict:
 class RevocationAdmin(admin.ModelAdmin):
     list_display = (
         "created_at",
+        "kind",
         "channel_arn",
         "channel",
         "viewer_id",
@@ -88,7 +89,7 @@ class RevocationAdmin(admin.ModelAdmin):
         "attempts",
         "last_error",
     )
-    list_filter = ("status", "reason", "channel")
+    list_filter = ("status", "kind", "reason", "channel")
     search_fields = ("viewer_id", "channel__name", "channel_arn", "last_error")
     list_select_related = ("channel",)
     readonly_fields = [f.name for f in Revocation._meta.fields]

@@ -16,7 +16,7 @@ class BanForm(forms.Form):
 
     def __init__(self, *args, moderator, **kwargs):
         super().__init__(*args, **kwargs)
-        self.moderator, self.target, self.status = moderator, None, 400
+        self.moderator, self.target = moderator, None
 
     def clean_user_id(self):
         value = self.cleaned_data["user_id"]
@@ -24,8 +24,7 @@ class BanForm(forms.Form):
             raise forms.ValidationError("That is not a chat user.")
         self.target = User.objects.filter(viewer_id=value).first()
         if self.target is None:
-            self.status = 404
-            raise forms.ValidationError("No such viewer.")
+            raise forms.ValidationError("No such viewer.", code="unknown")
         return value
 
     def clean(self):
@@ -33,6 +32,12 @@ class BanForm(forms.Form):
         if self.target is not None and self.target.pk == self.moderator.pk:
             raise forms.ValidationError("You cannot remove yourself.")
         return cleaned
+
+    @property
+    def status(self) -> int:
+        """404 when the only thing wrong is a viewer who does not exist; 400 for anything malformed."""
+        unknown = self.has_error("user_id", "unknown") and len(self.errors) == 1
+        return 404 if unknown else 400
 
     def first_error(self) -> str:
         return next(iter(error for errors in self.errors.values() for error in errors), "Invalid request.")

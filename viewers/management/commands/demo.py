@@ -1,10 +1,11 @@
 from django.conf import settings
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from viewers.chat import rooms
 from viewers.ivs import channel_sync, signing_keys, tokens
-from viewers.models import Channel, Entitlement, PlaybackKey, PlaybackKeyRegion, User
+from viewers.models import Channel, ChatRoom, Entitlement, PlaybackKey, PlaybackKeyRegion, User
 
 DEMO_ACCOUNT = "123456789012"
 DEMO_REGION = "us-west-2"
@@ -40,6 +41,7 @@ class Command(BaseCommand):
             ("viewer", "entitled to the private Demo Event"),
             ("viewer-sd", "entitled to Demo Event in SD only, through the 'sd-subscribers' group"),
             ("stranger", "no entitlement: gets the 403 page"),
+            ("moderator", "entitled to Demo Event, and moderates its chat (delete messages, remove viewers)"),
             ("admin", "superuser for /admin/ (no implicit access to channels)"),
         ]:
             self.stdout.write(f"  {username:<10} / {PASSWORD}   {what}")
@@ -87,6 +89,11 @@ class Command(BaseCommand):
         viewer, _ = self._user("viewer")
         sd_viewer, sd_viewer_created = self._user("viewer-sd")
         self._user("stranger")
+        moderator, moderator_created = self._user("moderator")
+        if moderator_created:  # a permission of the user's: given with a new user, never again
+            moderator.user_permissions.add(
+                Permission.objects.get(content_type__app_label="viewers", codename="moderate_chat")
+            )
         self._user("admin", is_staff=True, is_superuser=True)
         sd_group, sd_group_created = Group.objects.get_or_create(name="sd-subscribers")
         # A membership is the user's, edited on the user's page: added with a new user or group, never again.
@@ -96,6 +103,12 @@ class Command(BaseCommand):
         # beside it stays as it is; when there is none (deleted, or gone with its channel) it is created again.
         if not Entitlement.objects.filter(user=viewer, channel=private).exists():
             Entitlement.objects.create(user=viewer, channel=private, note="demo")
+        if not Entitlement.objects.filter(user=moderator, channel=private).exists():
+            Entitlement.objects.create(user=moderator, channel=private, note="demo")
+        if not ChatRoom.objects.filter(channel=private).exists():
+            # Created at the local IVS Chat by the worker (viewers/chat/rooms.py), as a real room would be.
+            ChatRoom.objects.create(channel=private)
+            rooms.sync_soon()
         if not Entitlement.objects.filter(group=sd_group, channel=private).exists():
             Entitlement.objects.create(group=sd_group, channel=private, note="demo", max_resolution="SD")
         if settings.IVS_LOCAL_IDP:  # single sign-on through the local identity provider (localidp/)
