@@ -256,7 +256,26 @@ def world(settings, alice, bob, carol, private_channel, public_channel, register
     ticket.channels.add(private_channel)
     assert deliver(Client(), event("checkout.session.completed", checkout_session())).status_code == 200
     sso_world(make_user("ida"), private_channel)
+    chat_world(alice, carol, private_channel, admin_user)
     return {"alice": alice, "carol": carol, "admin": admin_user, "channel": private_channel, "old_key": old}
+
+
+def chat_world(viewer, banned, channel, moderator):
+    """Chat's rows: the channel's ready room, a viewer's chat session, a ban with its reason, and a lifted one."""
+    from viewers.models import ChatBan, ChatRoom, ChatSession
+
+    room = ChatRoom.objects.create(
+        channel=channel, arn="arn:aws:ivschat:us-west-2:123456789012:room/WorldRoom001", status="ready"
+    )
+    ChatSession.objects.create(
+        user=viewer,
+        channel=channel,
+        room_arn=room.arn,
+        chat_user_id=viewer.viewer_id,
+        session_expires_at=timezone.now() + timedelta(hours=1),
+    )
+    ChatBan.objects.create(channel=channel, user=banned, reason="spam links", banned_by=moderator)
+    ChatBan.objects.create(channel=channel, user=viewer, reason="old", lifted_at=timezone.now())
 
 
 def sso_world(user, channel):

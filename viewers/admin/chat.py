@@ -1,7 +1,6 @@
 """Chat in the admin: a channel's room (created or linked by the worker), bans, and the chat sessions' audit."""
 
 from django.contrib import admin, messages
-from django.db import transaction
 from django.utils.html import format_html
 
 from viewers import reconcile
@@ -43,7 +42,7 @@ class ChatRoomAdmin(admin.ModelAdmin):
         rooms.wish(obj, arn_changed=arn_changed, limits_changed=any(name in form.changed_data for name in LIMITS))
         super().save_model(request, obj, form, change)
         if obj.status != ChatRoomStatus.READY:
-            transaction.on_commit(rooms.sync_soon)
+            rooms.sync_soon()  # a task row, in the save's transaction
             self.message_user(
                 request,
                 f"The worker now {'creates' if not obj.arn else 'checks'} the room at IVS; its status shows here. "
@@ -52,15 +51,15 @@ class ChatRoomAdmin(admin.ModelAdmin):
             )
         if change and "arn" in form.changed_data:
             # Viewers connected to the old room are disconnected from it (viewers/chat/withdrawal.py).
-            transaction.on_commit(reconcile.reconcile_soon)
+            reconcile.reconcile_soon()
 
     def delete_model(self, request, obj):
         super().delete_model(request, obj)
-        transaction.on_commit(reconcile.reconcile_soon)
+        reconcile.reconcile_soon()
 
     def delete_queryset(self, request, queryset):
         super().delete_queryset(request, queryset)
-        transaction.on_commit(reconcile.reconcile_soon)
+        reconcile.reconcile_soon()
 
 
 @admin.register(ChatBan)
