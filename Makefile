@@ -36,7 +36,7 @@ PROD_ENV := DEBUG=false DATABASE_URL=$(PROD_DB) CACHE_URL=$(PROD_CACHE) SECRET_K
 	IVS_PLAYER_WASM_WORKER_URL=/static/vendor/ivs/amazon-ivs-wasmworker.min.js \
 	IVS_PLAYER_WASM_BINARY_URL=/static/vendor/ivs/amazon-ivs-wasmworker.min.wasm
 
-.PHONY: bench-heartbeats bench-reconcile run test test-js install player lint fmt check clean serve-prod collectstatic test-postgres test-prod services bench
+.PHONY: bench-chat bench-heartbeats bench-reconcile run test test-js install player lint fmt check clean serve-prod collectstatic test-postgres test-prod services bench
 
 # migrate skips the system checks: after a rotation that deleted the configured key, `demo` registers it again
 # (ivs.E020 would otherwise stop the run before it can); runserver runs every check before it serves.
@@ -113,6 +113,7 @@ bench: $(BIN)/.installed player services
 		$(BIN)/python manage.py collectstatic --noinput -v 0
 	timeout --kill-after=20 600 $(BIN)/python bench/run.py
 	timeout --kill-after=20 600 $(BIN)/python bench/heartbeats.py
+	timeout --kill-after=20 600 $(BIN)/python bench/chat.py
 
 # Issue 23's figures (heartbeats, the fold, the live page at 100,000 sessions), written into their own section of
 # docs/BENCHMARKS.md (so after bench/run.py, which rewrites the rest).
@@ -121,6 +122,13 @@ bench-heartbeats: $(BIN)/.installed player services
 	DJANGO_SETTINGS_MODULE=bench.settings DEBUG=false SECRET_KEY=collectstatic-only \
 		$(BIN)/python manage.py collectstatic --noinput -v 0
 	timeout --kill-after=20 600 $(BIN)/python bench/heartbeats.py
+
+# Issue 25's figures (the chat token's CPU and its share of a player page's), in their own section of
+# docs/BENCHMARKS.md.
+bench-chat: $(BIN)/.installed player services
+	DJANGO_SETTINGS_MODULE=bench.settings DEBUG=false SECRET_KEY=collectstatic-only \
+		$(BIN)/python manage.py collectstatic --noinput -v 0
+	timeout --kill-after=20 600 $(BIN)/python bench/chat.py
 
 # The withdrawal reconciler at 1,000,000 open sessions on PostgreSQL (issue #10); writes docs/RECONCILE.md.
 
