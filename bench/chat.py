@@ -51,7 +51,8 @@ MAKE_ROOM = f"""
 from viewers.ivs import aws
 from viewers.models import Channel, ChatRoom
 room = aws.ivschat_client("us-west-2").create_room(name="bench-room")
-ChatRoom.objects.update_or_create(channel=Channel.objects.get(slug="{SLUG}"), defaults={{"arn": room["arn"], "status": "ready"}})
+channel = Channel.objects.get(slug="{SLUG}")
+ChatRoom.objects.update_or_create(channel=channel, defaults={{"arn": room["arn"], "status": "ready"}})
 """
 
 
