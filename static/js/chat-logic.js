@@ -167,7 +167,7 @@ export function statusText(state, detail = {}) {
     case "unavailable":
       return `The chat is unavailable right now.${seconds || " Trying again shortly."}`;
     case "network":
-      return `The connection to the chat was lost.${seconds || " Trying again shortly."}`;
+      return `The chat cannot be reached right now.${seconds || " Trying again shortly."}`;
     case "paused":
       return "The chat is paused.";
     default:

@@ -55,6 +55,7 @@ const csrfMeta = document.querySelector('meta[name="csrf-token"]');
 const csrfToken = csrfMeta ? csrfMeta.content : (document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/) || [])[1] || "";
 
 const viewer = { userId: config.userId ?? null, moderator: Boolean(config.moderator) };
+const maxLength = Number.isInteger(config.maxLength) && config.maxLength > 0 ? config.maxLength : 500; // IVS's default
 const messages = new Map(); // message id → its <li>
 const policy = createRetryPolicy();
 let state = "connecting";
@@ -89,11 +90,11 @@ function say(text, kind = "error") {
 }
 
 function updateSendBox() {
-  const draft = draftState(input.value.trim(), config.maxLength);
+  const draft = draftState(input.value.trim(), maxLength);
   sendButton.disabled = sending || !canWrite(state);
   input.readOnly = sending;
   // Shown from the last fifth of the allowance on, and when over it.
-  const near = draft.remaining <= Math.max(10, Math.floor(config.maxLength / 5));
+  const near = draft.remaining <= Math.max(10, Math.floor(maxLength / 5));
   counter.hidden = !near;
   counter.textContent = draft.tooLong ? `${-draft.remaining} too many` : `${draft.remaining} left`;
   counter.dataset.over = draft.tooLong ? "true" : "false";
@@ -252,10 +253,10 @@ function withTimeout(promise, ms) {
 async function send(event) {
   event.preventDefault();
   const text = input.value.trim();
-  const draft = draftState(text, config.maxLength);
+  const draft = draftState(text, maxLength);
   if (draft.empty || sending) return;
   if (draft.tooLong) {
-    say(`That message is ${-draft.remaining} characters too long (at most ${config.maxLength}).`);
+    say(`That message is ${-draft.remaining} characters too long (at most ${maxLength}).`);
     return;
   }
   sending = true;
