@@ -33,16 +33,15 @@ export class ChatTokenError extends Error {
   }
 }
 
-// What the tokenProvider returns for the endpoint's answer ({token, sessionExpirationTime, tokenExpirationTime},
+// What the tokenProvider returns for the endpoint's answer ({token, sessionExpirationTime, tokenExpirationTime}:
 // the ISO 8601 strings the SDK parses), or the ChatTokenError it throws. `body` is the parsed JSON or null.
 export function tokenFromResponse(status, body, retryAfterHeader) {
   const data = body && typeof body === "object" ? body : {};
   if (status === 200 && typeof data.token === "string" && data.token) {
-    return {
-      token: data.token,
-      sessionExpirationTime: data.sessionExpirationTime,
-      tokenExpirationTime: data.tokenExpirationTime,
-    };
+    // Not the token's own expiry (tokenExpirationTime): given one, the SDK opens a fresh connection 30 s before it,
+    // and an IVS Chat token lives a minute, so every open panel would ask for a token (an AWS call) twice a minute.
+    // A token is only needed to connect; the connection lasts the session.
+    return { token: data.token, sessionExpirationTime: data.sessionExpirationTime };
   }
   const retryAfter = Number.parseInt(retryAfterHeader || "0", 10);
   throw new ChatTokenError(typeof data.message === "string" ? data.message : "", {

@@ -46,8 +46,11 @@ function failure(status, body = {}, retryAfter = null) {
 }
 
 describe("tokenFromResponse, the tokenProvider's answer", () => {
-  test("a 200 gives the SDK exactly the token and its two expiry times", () => {
-    assert.deepEqual(tokenFromResponse(200, { ...TOKEN, extra: "ignored" }, null), TOKEN);
+  test("a 200 gives the SDK the token and the session's end, not the token's own expiry", () => {
+    // Given tokenExpirationTime, the SDK would reconnect (a new token, an AWS call) 30 s before that minute ends.
+    const { tokenExpirationTime, ...given } = TOKEN;
+    assert.equal(typeof tokenExpirationTime, "string");
+    assert.deepEqual(tokenFromResponse(200, { ...TOKEN, extra: "ignored" }, null), given);
   });
 
   test("each error answer becomes a ChatTokenError with its status, code and message", () => {

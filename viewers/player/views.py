@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST, require_safe
 
+from ivssite import csp as site_csp
 from viewers import access, ratelimit
 from viewers.attendance import tickets
 from viewers.chat import page as chat_page
@@ -68,12 +69,16 @@ def channel_detail(request, slug):
         issued = playback.issue(user=request.user, channel=channel, decision=decision, request=request)
     context = player_page_config(request, channel, decision, issued)
     # From the rows the page read already: the live state is on the channel, the access times in `held`.
+    chat = chat_page.chat_config(request, channel, page.chat)
     context.update(
         live_state=channel.live_state(now),
         access=access.access_times(held, now) if channel.is_private else None,
-        chat=chat_page.chat_config(request, channel, page.chat),
+        chat=chat,
     )
-    return render(request, "viewers/player.html", context)
+    response = render(request, "viewers/player.html", context)
+    if chat and chat["userId"]:  # a visitor's panel only says "Log in to chat": no socket to allow
+        site_csp.allow_chat(response, chat["messagingUrl"])
+    return response
 
 
 def denied(request, channel, decision):
