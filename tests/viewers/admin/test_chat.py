@@ -6,13 +6,18 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django_tasks_db.models import DBTaskResult
 
 from tests.viewers.admin.test_permissions import staff_with
-from tests.viewers.chat.conftest import ROOM_ARN, chatting, room  # noqa: F401  (a fixture)
+from tests.viewers.chat.conftest import ROOM_ARN, chatting
 from viewers.chat import rooms
 from viewers.models import ChatBan, ChatRoom, ChatRoomStatus, ChatSession, Revocation, RevocationKind
 
 pytestmark = pytest.mark.django_db
 ROOMS = "/admin/viewers/chatroom/"
 BANS = "/admin/viewers/chatban/"
+
+
+@pytest.fixture
+def room(private_channel):
+    return ChatRoom.objects.create(channel=private_channel, arn=ROOM_ARN, status=ChatRoomStatus.READY)
 
 
 def as_staff(client, *codenames):
@@ -31,8 +36,8 @@ class TestRooms:
         }
         response = client.post(f"{ROOMS}add/", data, follow=True)
         assert response.status_code == 200
-        room = ChatRoom.objects.get()
-        assert (room.status, room.arn, room.maximum_message_length) == (ChatRoomStatus.CREATING, "", 300)
+        made = ChatRoom.objects.get()
+        assert (made.status, made.arn, made.maximum_message_length) == (ChatRoomStatus.CREATING, "", 300)
         assert DBTaskResult.objects.ready().filter(task_path=rooms.sync_rooms.module_path).exists()
         assert "The worker now creates the room at IVS" in response.content.decode()
 
