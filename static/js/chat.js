@@ -7,9 +7,9 @@
 //
 // Every text a viewer wrote reaches the page through textContent, never as HTML.
 //
-// The SDK asks the tokenProvider for a token whenever it (re)connects: at the start, about half a minute before a
-// token expires (a fresh connection replaces the old one), after a broken connection. Failures are retried here,
-// with a growing wait, not by the SDK (maxReconnectAttempts 0): the SDK's own retries are immediate.
+// The SDK asks the tokenProvider for a token whenever it (re)connects: at the start and after a broken connection
+// (it is given no token expiry, so it does not replace a live connection: chat-logic.js, tokenFromResponse).
+// Failures are retried here, with a growing wait, not by the SDK (maxReconnectAttempts 0): its own are immediate.
 
 import { ChatRoom, DeleteMessageRequest, DisconnectUserRequest, SendMessageRequest } from "../vendor/ivs/ivs-chat.js";
 import {
