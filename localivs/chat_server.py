@@ -230,7 +230,8 @@ class ChatServer:
     # --- Handshake: the token is the sub-protocol ---
 
     async def process_request(self, connection: ServerConnection, request):
-        if request.headers.get("Upgrade", "").lower() != "websocket":
+        upgrade = [value.strip().lower() for value in request.headers.get("Upgrade", "").split(",")]
+        if "websocket" not in upgrade:
             return None  # not a WebSocket: websockets answers it (426) and no token is spent
         try:
             headers = request.headers.get_all("Sec-WebSocket-Protocol")
@@ -257,7 +258,10 @@ class ChatServer:
     # --- A connection ---
 
     async def handle(self, ws: ServerConnection):
-        session: Session = ws.chat_session
+        session: Session | None = getattr(ws, "chat_session", None)
+        if session is None:  # a handshake process_request let through without a token: never expected
+            await ws.close(1008, "no chat token")
+            return
         room = self.rooms.get(session.room_arn)
         if room is None:
             room = self.rooms[session.room_arn] = Room(session.max_length, session.max_rate)
@@ -375,9 +379,10 @@ class ChatServer:
                 if asyncio.get_running_loop().time() - last_prune > PRUNE_SECONDS:
                     await self._db(prune)
                     last_prune = asyncio.get_running_loop().time()
-            except DatabaseError:
-                logger.warning("chat: the database is unavailable; polling on", exc_info=True)
-                await self._db(connections.close_all)
+            except Exception as exc:  # a dead poller would silently stop every command: log, and poll on
+                logger.warning("chat: reading the commands failed; polling on", exc_info=True)
+                if isinstance(exc, DatabaseError):
+                    await self._db(connections.close_all)
                 continue
             for command in commands:
                 seen[command["pk"]] = command["created_at"]
