@@ -9,10 +9,11 @@ ChatCommand row.
 
 Why our own code: the site's chat runs on a plain boto3 `ivschat` client and the real JS messaging SDK, and both
 must work in the demo and the browser tests with no AWS account. Nothing maintained offers that. moto (the version
-pinned here, 5.2) has an `ivs` backend but no `ivschat` one; LocalStack's published coverage lists no IVS Chat, and
-it offers IVS itself only in its paid edition; floci, a Java emulator, answers IVS Chat's control plane but not its
-messaging WebSocket ("the chat message data plane is not emulated", its source says), and would keep rooms apart
-from this origin. So, as for IVS, the wire format comes from botocore's model and only the behaviour is ours.
+pinned here, 5.2) has an `ivs` backend but no `ivschat` one; we found no IVS Chat in LocalStack's published
+coverage, and it offers IVS itself only in its paid edition; floci, a Java emulator, answers IVS Chat's control
+plane but not its messaging WebSocket ("the chat message data plane is not emulated", its source says), and would
+keep rooms apart from this origin. So, as for IVS, the wire format comes from botocore's model and only the
+behaviour is ours.
 
 Not offered (refused with a ValidationException rather than accepted and ignored): message review handlers (they
 call a Lambda function) and logging configurations. The access checks IAM would make are not made: whoever reaches
