@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# The local IVS Chat messaging server's port (localivs/chat_server.py): the next one up.
+CHAT_PORT ?= $(shell expr $(PORT) + 1)
 DEV_KEY := var/dev-playback-key.pem
 # The key the demo signs with: the one IVS_PLAYBACK_PRIVATE_KEY_FILE names when the environment gives one (a
 # rotation's new key), else the development key made on the first run.
@@ -10,12 +12,14 @@ PLAYBACK_KEY := $(or $(IVS_PLAYBACK_PRIVATE_KEY_FILE),$(DEV_KEY))
 
 # The embedded default: SQLite, local IVS origin, local identity provider (single sign-on), a self-hosted player
 # bundle, a dev key.
-# Revocations go through boto3 to the local origin's copy of the IVS API, as they would go to AWS.
+# Revocations go through boto3 to the local origin's copy of the IVS API, as they would go to AWS; chat through its
+# copy of the IVS Chat API, and browsers to its messaging WebSocket on CHAT_PORT.
 DEV_ENV := DEBUG=true IVS_LOCAL_ORIGIN=true IVS_LOCAL_IDP=true SECURE_COOKIES=false \
 	SITE_URL=http://127.0.0.1:$(PORT) \
 	IVS_PLAYBACK_PRIVATE_KEY_FILE=$(PLAYBACK_KEY) \
 	AWS_REGION=us-west-2 AWS_ACCESS_KEY_ID=local-demo AWS_SECRET_ACCESS_KEY=local-demo \
 	AWS_ENDPOINT_URL_IVS=http://127.0.0.1:$(PORT)/ivs \
+	AWS_ENDPOINT_URL_IVSCHAT=http://127.0.0.1:$(PORT)/ivschat IVS_CHAT_MESSAGING_URL=ws://127.0.0.1:$(CHAT_PORT) \
 	IVS_PLAYER_SDK_URL=/static/vendor/ivs/ivs-player.js \
 	IVS_PLAYER_WASM_WORKER_URL=/static/vendor/ivs/amazon-ivs-wasmworker.min.js \
 	IVS_PLAYER_WASM_BINARY_URL=/static/vendor/ivs/amazon-ivs-wasmworker.min.wasm
@@ -23,6 +27,7 @@ DEV_ENV := DEBUG=true IVS_LOCAL_ORIGIN=true IVS_LOCAL_IDP=true SECURE_COOKIES=fa
 # Production mode on this machine: gunicorn, PostgreSQL, Redis, whitenoise; plain http on loopback,
 # so https-only cookies and the https redirect are off. Everything else is as deployed (docs/DEPLOYMENT.md).
 PROD_PORT ?= 8001
+PROD_CHAT_PORT ?= $(shell expr $(PROD_PORT) + 1)
 PROD_DB ?= postgres://postgres@127.0.0.1:5432/ivssite
 PROD_CACHE ?= redis://127.0.0.1:6379/0
 PROD_SECRET := var/prod-secret-key
@@ -32,6 +37,7 @@ PROD_ENV := DEBUG=false DATABASE_URL=$(PROD_DB) CACHE_URL=$(PROD_CACHE) SECRET_K
 	IVS_LOCAL_ORIGIN=true IVS_LOCAL_ORIGIN_IN_PRODUCTION_I_KNOW=true IVS_PLAYBACK_PRIVATE_KEY_FILE=$(PLAYBACK_KEY) \
 	AWS_REGION=us-west-2 AWS_ACCESS_KEY_ID=local-demo AWS_SECRET_ACCESS_KEY=local-demo \
 	AWS_ENDPOINT_URL_IVS=http://127.0.0.1:$(PROD_PORT)/ivs \
+	AWS_ENDPOINT_URL_IVSCHAT=http://127.0.0.1:$(PROD_PORT)/ivschat IVS_CHAT_MESSAGING_URL=ws://127.0.0.1:$(PROD_CHAT_PORT) \
 	IVS_PLAYER_SDK_URL=/static/vendor/ivs/ivs-player.js \
 	IVS_PLAYER_WASM_WORKER_URL=/static/vendor/ivs/amazon-ivs-wasmworker.min.js \
 	IVS_PLAYER_WASM_BINARY_URL=/static/vendor/ivs/amazon-ivs-wasmworker.min.wasm
@@ -43,7 +49,7 @@ PROD_ENV := DEBUG=false DATABASE_URL=$(PROD_DB) CACHE_URL=$(PROD_CACHE) SECRET_K
 run: $(BIN)/.installed player $(DEV_KEY)
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput --skip-checks
 	$(DEV_ENV) $(BIN)/python manage.py demo --origin http://127.0.0.1:$(PORT)
-	$(DEV_ENV) bin/with-worker $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	$(DEV_ENV) CHAT_PORT=$(CHAT_PORT) bin/with-worker $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 # The player's rules in node first (seconds, and no browser), then the Python suite; either failing fails `make test`.
 # One pytest worker per core (pytest-xdist), a test file to a worker: the browser tests mostly wait on video, so two
@@ -76,7 +82,7 @@ serve-prod: $(BIN)/.installed player $(DEV_KEY) $(PROD_SECRET) services
 	$(PROD_ENV) $(BIN)/python manage.py migrate --noinput --skip-checks
 	$(PROD_ENV) DEBUG=true $(BIN)/python manage.py demo --origin http://127.0.0.1:$(PROD_PORT)
 	$(PROD_ENV) $(BIN)/python manage.py collectstatic --noinput -v 0
-	$(PROD_ENV) PORT=$(PROD_PORT) WEB_CONCURRENCY=$${WEB_CONCURRENCY:-3} \
+	$(PROD_ENV) PORT=$(PROD_PORT) CHAT_PORT=$(PROD_CHAT_PORT) WEB_CONCURRENCY=$${WEB_CONCURRENCY:-3} \
 		bin/with-worker $(BIN)/gunicorn -c gunicorn.conf.py ivssite.wsgi
 
 $(PROD_SECRET): | $(BIN)/.installed

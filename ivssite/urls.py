@@ -21,6 +21,7 @@ urlpatterns = [
 
 if settings.IVS_LOCAL_ORIGIN:
     urlpatterns.insert(0, path("ivs/", include("localivs.urls")))
+    urlpatterns.insert(0, path("ivschat/", include("localivs.chat_urls")))
 if settings.IVS_LOCAL_IDP:
     urlpatterns.insert(0, path("idp/", include("localidp.urls")))
 

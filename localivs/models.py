@@ -86,3 +86,69 @@ class PlaybackKeyPair(models.Model):
     @property
     def arn(self) -> str:
         return f"arn:aws:ivs:{self.region}:{LOCAL_ACCOUNT}:playback-key/{self.key_pair_id}"
+
+
+# --- IVS Chat (localivs/chat.py answers the control plane, localivs/chat_server.py the messaging WebSocket) ------
+
+
+class ChatRoom(models.Model):
+    """CreateRoom: a room in one region. Its messages are never stored, as at IVS: only the messaging server holds
+    them, on their way to the room's sockets."""
+
+    region = models.CharField(max_length=32)
+    room_id = models.CharField(max_length=12, unique=True, default=new_key_pair_id, editable=False)
+    name = models.CharField(max_length=128, blank=True)
+    maximum_message_rate_per_second = models.PositiveIntegerField(default=10)
+    maximum_message_length = models.PositiveIntegerField(default=500)
+    tags = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return self.arn
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:ivschat:{self.region}:{LOCAL_ACCOUNT}:room/{self.room_id}"
+
+
+class ChatToken(models.Model):
+    """CreateChatToken: what the messaging server needs to open one connection, found by the token's SHA-256 (the
+    token itself is not kept). Spent by the first connection that presents it."""
+
+    token_sha256 = models.CharField(max_length=64, unique=True)
+    room = models.ForeignKey(ChatRoom, on_delete=models.CASCADE, related_name="tokens")
+    user_id = models.CharField(max_length=128)
+    capabilities = models.JSONField(default=list, blank=True)
+    attributes = models.JSONField(default=dict, blank=True)
+    token_expires_at = models.DateTimeField(db_index=True)
+    session_expires_at = models.DateTimeField()
+    spent_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"chat token for {self.user_id}"
+
+
+class ChatCommand(models.Model):
+    """What the control plane asks of the room's sockets (SendEvent, DeleteMessage, DisconnectUser) or tells them
+    about the room (UpdateRoom, DeleteRoom). The web process writes the row; the messaging server, another process,
+    reads the rows after the last it saw (the primary key is its cursor) and acts on its connections."""
+
+    SEND_EVENT = "SEND_EVENT"
+    DELETE_MESSAGE = "DELETE_MESSAGE"
+    DISCONNECT_USER = "DISCONNECT_USER"
+    ROOM_UPDATED = "ROOM_UPDATED"
+    ROOM_DELETED = "ROOM_DELETED"
+    KINDS = [(kind, kind) for kind in (SEND_EVENT, DELETE_MESSAGE, DISCONNECT_USER, ROOM_UPDATED, ROOM_DELETED)]
+
+    room_arn = models.CharField(max_length=128)  # not a key: a deleted room's command outlives it
+    kind = models.CharField(max_length=16, choices=KINDS)
+    event_id = models.CharField(max_length=12, default=new_key_pair_id)  # the Id the control plane answered
+    payload = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["room_arn", "created_at"], name="localivs_chat_command_room")]
+
+    def __str__(self):
+        return f"{self.kind} in {self.room_arn}"

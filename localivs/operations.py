@@ -37,12 +37,14 @@ class ApiError(Exception):
         "UnknownOperationException": 404,
         "ConflictException": 409,
         "ServiceQuotaExceededException": 402,
+        "ThrottlingException": 429,
         "ChannelNotBroadcasting": 404,
     }
 
-    def __init__(self, code: str, message: str):
+    def __init__(self, code: str, message: str, **fields):
+        """`fields`: the members the error's shape requires beyond its text (IVS Chat's resourceId, resourceType…)."""
         super().__init__(message)
-        self.code, self.message, self.status = code, message, self.STATUS[code]
+        self.code, self.message, self.status, self.fields = code, message, self.STATUS[code], fields
 
 
 # --- Revocation ------------------------------------------------------------------------------
@@ -214,7 +216,7 @@ def _cursor(token: str | None) -> str:
     if not token:
         return ""
     try:
-        key = base64.urlsafe_b64decode(token.encode()).decode()
+        key = base64.b64decode(token.encode(), altchars=b"-_", validate=True).decode()
     except (binascii.Error, ValueError):
         key = "\x00"
     if "\x00" in key:

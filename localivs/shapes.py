@@ -1,4 +1,4 @@
-"""botocore's service model for IVS, used as the contract of the local control plane.
+"""botocore's service models for IVS and IVS Chat, used as the contract of the local control planes.
 
 botocore's own ParamValidator checks types, required and unknown members and minimums: the checks a
 client makes before sending. The rest (maximums, patterns, enums, 32-bit integers) AWS checks on the
@@ -12,22 +12,28 @@ import botocore.session
 import regex
 from botocore.validate import ParamValidator
 
-API_VERSION = "2020-07-14"
+# The API version each stand-in answers, pinned so that a botocore upgrade adding a newer one changes nothing here.
+API_VERSIONS = {"ivs": "2020-07-14", "ivschat": "2020-07-14"}
 INT32_MAX = 2**31 - 1
 MAX_MESSAGE = 1000  # a wrong-typed value is quoted in botocore's report: keep error bodies small
 
 
 @cache
-def service_model():
-    return botocore.session.get_session().get_service_model("ivs", api_version=API_VERSION)
+def service_model(service: str = "ivs"):
+    return botocore.session.get_session().get_service_model(service, api_version=API_VERSIONS[service])
 
 
-def input_shape(operation: str):
-    return service_model().operation_model(operation).input_shape
+def input_shape(operation: str, service: str = "ivs"):
+    return service_model(service).operation_model(operation).input_shape
 
 
-def output_shape(operation: str):
-    return service_model().operation_model(operation).output_shape
+def output_shape(operation: str, service: str = "ivs"):
+    return service_model(service).operation_model(operation).output_shape
+
+
+def response_code(operation: str, service: str = "ivs") -> int:
+    """The status of a successful answer: 200 for most, 204 (no body) for some, as the model says."""
+    return service_model(service).operation_model(operation).http.get("responseCode", 200)
 
 
 def problems(value, shape) -> list[str]:
@@ -35,7 +41,9 @@ def problems(value, shape) -> list[str]:
     if shape is None:
         return [] if value in ({}, None) else ["the operation takes no input"]
     report = ParamValidator().validate(value, shape)
-    found = [report.generate_report()[:MAX_MESSAGE]] if report.has_errors() else []
+    # The report quotes the bad value: an unpaired surrogate or a NUL in it would spoil the error body too.
+    text = report.generate_report()[:MAX_MESSAGE].encode("utf-8", "backslashreplace").decode().replace("\x00", "\\x00")
+    found = [text] if report.has_errors() else []
     _server_checks(value, shape, shape.name, found)
     return found
 

@@ -296,3 +296,21 @@ def sso_world(user, channel):
     IdpIdentity.objects.create(idp="local", user=user, user_name=f"{user.username}@corp.example")
     SocialAccount.objects.create(user=user, provider="local", uid="subject-of-" + user.username)
     auth.rotate("local")
+
+
+# --- IVS Chat's local stand-in (localivs/chat_server.py) ------------------------------------------------------------
+
+
+@pytest.fixture
+def chat_server(transactional_db):
+    """The local IVS Chat messaging server, as `make run` starts it (`manage.py localivs_chat`), in a thread of this
+    process on a free port, against the test database; yields its WebSocket URL, what IVS_CHAT_MESSAGING_URL names
+    (`settings.IVS_CHAT_MESSAGING_URL = chat_server`). The tokens it accepts come from the local control plane,
+    `live_server.url + "/ivschat"` for boto3 (AWS_ENDPOINT_URL_IVSCHAT), or localivs.chat's functions in-process.
+    Transactional: it reads rows from its own connection, so they must be committed. It reads the control plane's
+    commands every 50 ms (250 ms in the demo)."""
+    from localivs.chat_server import Running
+
+    running = Running(poll_seconds=0.05)
+    yield running.url
+    running.stop()

@@ -13,20 +13,28 @@ from tests.factories import PRIVATE_ARN
 from viewers.ivs import tokens
 
 
-def check_answer(operation, status, headers, body: bytes):
-    """The answer of `operation` conforms to botocore's model; returns its JSON body."""
-    data = json.loads(body)
+def check_answer(operation, status, headers, body: bytes, service="ivs"):
+    """The answer of `operation` conforms to botocore's model of `service`; returns its JSON body."""
     assert headers["Content-Type"] == "application/json"
+    if status == 204:  # the model's responseCode for a few deletions: nothing to say
+        assert shapes.response_code(operation, service) == 204 and body == b""
+        return None
+    data = json.loads(body)
     if status < 300:
-        shape = shapes.output_shape(operation)
+        assert status == shapes.response_code(operation, service)
+        shape = shapes.output_shape(operation, service)
         assert shapes.problems(data, shape) == []
         _assert_required_present(data, shape)
         return data
     code = headers["x-amzn-ErrorType"]
     assert isinstance(data["message"], str) and data["message"]
-    modeled = {error.name: error for error in shapes.service_model().operation_model(operation).error_shapes}
+    modeled = {error.name: error for error in shapes.service_model(service).operation_model(operation).error_shapes}
     if code in modeled:
         assert status == modeled[code].metadata["error"]["httpStatusCode"]
+        if service == "ivschat":  # its error shapes require members of their own (resourceId, reason…)
+            error = {name: value for name, value in data.items() if name in modeled[code].members}
+            assert shapes.problems(error, modeled[code]) == []
+            _assert_required_present(data, modeled[code])
     return data
 
 

@@ -1,5 +1,5 @@
-"""Fixtures for the local origin's control-plane tests: boto3 IVS clients for the live server, each answer checked
-against botocore's model."""
+"""Fixtures for the local origin's control-plane tests: boto3 IVS and IVS Chat clients for the live server, each
+answer checked against botocore's model."""
 
 import boto3
 import pytest
@@ -16,15 +16,15 @@ def checked():
     return []
 
 
-@pytest.fixture
-def ivs_in(live_server, checked):
-    """ivs_in(region): a boto3 IVS client for the local origin, signing for that region."""
+def _clients_of(service, live_server, checked):
+    """A generator yielding make(region): a boto3 client of `service` for the local origin, signing for that region,
+    every answer checked against the model; the clients close afterwards."""
     clients = []
 
     def make(region):
         client = boto3.client(
-            "ivs",
-            endpoint_url=live_server.url + "/ivs",
+            service,
+            endpoint_url=f"{live_server.url}/{service}",
             region_name=region,
             aws_access_key_id="local",
             aws_secret_access_key="local",
@@ -32,11 +32,12 @@ def ivs_in(live_server, checked):
         )
 
         def on_answer(http_response, model, **kwargs):
-            check_answer(model.name, http_response.status_code, http_response.headers, http_response.content)
+            status, headers, content = http_response.status_code, http_response.headers, http_response.content
+            check_answer(model.name, status, headers, content, service=service)
             checked.append(model.name)
 
-        client.meta.events.register("after-call.ivs", on_answer)
-        client.meta.events.register("request-created.ivs", close_after_each_answer)
+        client.meta.events.register(f"after-call.{service}", on_answer)
+        client.meta.events.register(f"request-created.{service}", close_after_each_answer)
         clients.append(client)
         return client
 
@@ -46,8 +47,25 @@ def ivs_in(live_server, checked):
 
 
 @pytest.fixture
+def ivs_in(live_server, checked):
+    """ivs_in(region): a boto3 IVS client for the local origin, signing for that region."""
+    yield from _clients_of("ivs", live_server, checked)
+
+
+@pytest.fixture
 def ivs(ivs_in):
     return ivs_in("us-west-2")
+
+
+@pytest.fixture
+def ivschat_in(live_server, checked):
+    """ivschat_in(region): a boto3 IVS Chat client for the local stand-in (/ivschat/), signing for that region."""
+    yield from _clients_of("ivschat", live_server, checked)
+
+
+@pytest.fixture
+def ivschat(ivschat_in):
+    return ivschat_in("us-west-2")
 
 
 @pytest.fixture
