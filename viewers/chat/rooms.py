@@ -14,12 +14,15 @@ from datetime import timedelta
 
 from botocore.exceptions import BotoCoreError, ClientError
 from django.db import transaction
+from django.db.models import Min
 from django.utils import timezone
 from django_tasks import task
 from django_tasks_db.models import DBTaskResult
 
+from viewers import periodic
 from viewers.ivs import aws
 from viewers.models import ChatRoom, ChatRoomStatus
+from viewers.models.chat import PENDING_ROOM_STATES
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +45,11 @@ def sync_rooms():
             done += 1
         else:
             failed += 1
+    # A room waiting out a backoff gets a run booked for when it is due (the reconciler's cycle would find it too,
+    # but up to a period later: a demo started before its web server would wait a minute for its chat).
+    waiting = ChatRoom.objects.filter(status__in=PENDING_ROOM_STATES).aggregate(next=Min("next_attempt_at"))["next"]
+    if waiting is not None:
+        periodic.book(sync_rooms, delay=max(0.0, (waiting - timezone.now()).total_seconds()))
     return {"ready": done, "not_ready": failed}
 
 
@@ -104,7 +112,7 @@ def _not_yet(room, wanted, message, *, permanent) -> bool:
         _unchanged(room, wanted).update(status=ChatRoomStatus.FAILED, last_error=message[:500], attempts=attempts)
     else:
         logger.warning("chat room of %s not ready yet: %s", room.channel, message)
-        retry_at = timezone.now() + timedelta(seconds=min(30 * 2 ** (attempts - 1), 3600))
+        retry_at = timezone.now() + timedelta(seconds=min(5 * 2 ** (attempts - 1), 3600))  # 5 s, 10 s, 20 s …
         _unchanged(room, wanted).update(last_error=message[:500], attempts=attempts, next_attempt_at=retry_at)
     return False
 
