@@ -204,6 +204,8 @@ export function messageView(message, { userId = null, moderator = false } = {}) 
     name: name || "Viewer",
     text: message.content,
     own,
+    // Said by the token the site asked IVS for (viewers/chat/tokens.py), not by the sender: attributes are IVS's.
+    fromModerator: attributes.moderator === "true",
     time: Number.isNaN(time.getTime()) ? null : time,
     ...moderatorActions(senderId, { userId, moderator }),
   };

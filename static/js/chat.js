@@ -192,6 +192,7 @@ function addMessage(message) {
   const item = element("li", view.own ? "chat-message own" : "chat-message");
   const meta = element("p", "chat-meta");
   meta.append(element("span", "chat-name", view.name));
+  if (view.fromModerator) meta.append(" ", element("span", "chat-badge", "moderator"));
   if (view.own) meta.append(" ", element("span", "chat-you", "you"));
   if (view.time) {
     const time = element("time", "chat-time", timeLabel(view.time));

@@ -290,6 +290,12 @@ describe("messageView, what a message shows", () => {
     assert.equal(messageView(message("u-me"), { userId: null }).own, false);
   });
 
+  test("a moderator's messages say so, from the attributes the site put in their token", () => {
+    assert.equal(messageView(message("u-mod", { displayName: "Mo", moderator: "true" })).fromModerator, true);
+    assert.equal(messageView(message("u-x", { displayName: "X", moderator: "false" })).fromModerator, false);
+    assert.equal(messageView(message("u-x")).fromModerator, false);
+  });
+
   test("a sender without a display name is 'Viewer'", () => {
     assert.equal(messageView(message("u-x", null)).name, "Viewer");
     assert.equal(messageView(message("u-x", { displayName: "  " })).name, "Viewer");
