@@ -129,7 +129,10 @@ export function afterDisconnect(reason, { policy, now, removed = null, sessionEx
     // The server closes a session that reached its end, too: then a fresh token is all it takes.
     const ended = !removed && sessionExpiresAt !== null && now >= sessionExpiresAt - SESSION_END_MARGIN_MS;
     if (ended) return { state: "reconnecting", retryMs: RETRY_MIN_MS };
-    return { state: "removed", retryMs: null };
+    // Removed: by a moderator (then banned), by the site because the viewer's access ended, or because the
+    // channel's room changed. One more token request tells which: 403 banned or access ended is final (the
+    // policy then asks no more), a token means a new room to join.
+    return { state: "removed", retryMs: RETRY_MIN_MS, quiet: true };
   }
   if (reason === "fetchTokenError" && policy.failure) {
     const { state } = stateForFailure(policy.failure);

@@ -153,7 +153,7 @@ function onDisconnect(reason) {
   show(decision.state, {
     message: failure ? failure.message : "",
     reason: removed ? removed.reason : failure ? failure.reason : "",
-    seconds: decision.retryMs && decision.state !== "reconnecting" ? Math.ceil(decision.retryMs / 1000) : 0,
+    seconds: decision.quiet || decision.state === "reconnecting" ? 0 : Math.ceil((decision.retryMs || 0) / 1000),
   });
   if (decision.retryMs !== null) scheduleConnect(decision.retryMs);
 }

@@ -180,16 +180,18 @@ describe("afterDisconnect, the SDK's disconnect reasons", () => {
     });
   });
 
-  test("serverDisconnect is a removal, and stops", () => {
+  test("serverDisconnect is a removal, asked about once more (banned, access ended, or a new room)", () => {
     const removed = { userId: "me", reason: "spam" };
     const policy = createRetryPolicy();
     assert.deepEqual(afterDisconnect("serverDisconnect", { policy, now, removed }), {
       state: "removed",
-      retryMs: null,
+      retryMs: RETRY_MIN_MS,
+      quiet: true,
     });
     assert.deepEqual(afterDisconnect("serverDisconnect", { policy, now, sessionExpiresAt: now + 60000 }), {
       state: "removed",
-      retryMs: null,
+      retryMs: RETRY_MIN_MS,
+      quiet: true,
     });
   });
 
