@@ -1,7 +1,8 @@
 // The chat panel beside the player: the IVS Chat Messaging SDK's ChatRoom, bundled by bin/build-player into
 // static/vendor/ivs/ivs-chat.js. An ES module with no build step; the page loads it with <script type="module">
 // only when the channel has a chat, and passes its configuration in a json_script block ("chat-config"):
-// {tokenUrl, banUrl, messagingUrl, userId, displayName, moderator, maxLength, loginUrl}.
+// {tokenUrl, banUrl, messagingUrl, userId, displayName, moderator, maxLength, loginUrl}; the token's answer says
+// whether the viewer moderates (`moderator`).
 // The rules (what a token error means, when to try again, what a message shows, who may act on it) are in
 // ./chat-logic.js.
 //
@@ -50,6 +51,7 @@ const removeForm = $("chat-remove");
 const removeName = $("chat-remove-name");
 const removeReason = $("chat-remove-reason");
 const removeCancel = $("chat-remove-cancel");
+const asLabel = $("chat-as");
 
 const csrfMeta = document.querySelector('meta[name="csrf-token"]');
 const csrfToken = csrfMeta ? csrfMeta.content : (document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/) || [])[1] || "";
@@ -114,7 +116,12 @@ async function fetchToken() {
     throw new ChatTokenError("", { status: 0 }); // no answer
   }
   const body = await response.json().catch(() => null);
-  return tokenFromResponse(response.status, body, response.headers.get("Retry-After"));
+  const token = tokenFromResponse(response.status, body, response.headers.get("Retry-After"));
+  // Whether this viewer moderates comes with their token (whose capabilities say so), not with the page: the
+  // player page asks nothing more of the database for its chat.
+  viewer.moderator = body.moderator === true;
+  asLabel.textContent = `Chatting as ${config.displayName}${viewer.moderator ? " · moderator" : ""}`;
+  return token;
 }
 
 async function tokenProvider() {

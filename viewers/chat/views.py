@@ -52,13 +52,14 @@ def chat_token(request, slug):
     minutes = tokens.session_minutes(ends_at, now)
     if minutes < 1:
         return _error(403, Reason.ENDED, "Your access ends within a minute, so the chat is closed to you.")
+    moderator = tokens.is_moderator(request.user)
     try:
         token = tokens.obtain(
             user=request.user,
             channel=channel,
             room_arn=page.chat.room_arn,
             minutes=minutes,
-            moderator=tokens.is_moderator(request.user),
+            moderator=moderator,
             request=request,
             now=now,
         )
@@ -70,6 +71,7 @@ def chat_token(request, slug):
             "token": token.token,
             "tokenExpirationTime": token.token_expires_at.isoformat(),
             "sessionExpirationTime": token.session_expires_at.isoformat(),
+            "moderator": moderator,  # the panel shows the moderator's buttons from this
         }
     )
 

@@ -111,7 +111,8 @@ class TestTheSession:
     def test_a_moderator_may_delete_and_remove(self, ivschat, room, alice):
         make_moderator(alice)
         expect_token(ivschat, alice, capabilities=("SEND_MESSAGE", "DELETE_MESSAGE", "DISCONNECT_USER"))
-        assert post(alice).status_code == 200
+        response = post(alice)
+        assert response.status_code == 200 and response.json()["moderator"] is True
         assert ChatSession.objects.get().moderator
 
     def test_staff_without_the_permission_are_plain_viewers(self, ivschat, room, alice):
