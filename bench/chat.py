@@ -9,7 +9,8 @@ runs: the site, and the local IVS Chat stand-in on a port of its own, which the 
 interleaved:
 
 1. Server CPU per request: POST /channels/<slug>/chat-token (the access rule, CreateChatToken through boto3, the
-   chat session's row) / the private player page (embedded token, audit row): its share of a player page.
+   chat session's row) / the private player page (embedded token, audit row): its share of a player page. And the
+   player page with its chat panel / the same page without (the room's status flipped between rounds).
 2. The chat token's wall time as a viewer waits for it (median and p95), with the stand-in answering at once.
 """
 
@@ -40,6 +41,7 @@ from bench.harness import (  # noqa: E402
     pg_drop,
     run,
     site_env,
+    sql,
 )
 
 DB, PORT, STAND_IN_PORT, SLUG = "ivs_bench_chat", 8841, 8842, "bench-event"
@@ -83,10 +85,25 @@ def chat_token(port, slug, viewer) -> tuple[int, bool]:
     return 1, status == 200 and '"token"' in body
 
 
-def cpu_ratio(site: Server, stand_in: Server, viewers, rounds: int) -> dict:
+def room_ready(database_url: str, ready: bool) -> None:
+    """The channel's room ready (the page shows the chat) or not (the same page without it)."""
+    sql(database_url, "UPDATE viewers_chatroom SET status = %s RETURNING id", ("ready" if ready else "creating",))
+
+
+def cpu_ratio(site: Server, stand_in: Server, viewers, rounds: int, database_url: str) -> dict:
+    sessions = [viewer[0] for viewer in viewers]
+
+    def without_chat():
+        room_ready(database_url, False)
+        try:
+            return clients.viewers(clients.embedded, PORT, SLUG, sessions)
+        finally:
+            room_ready(database_url, True)
+
     work = {
         "chat_token": lambda: clients.viewers(chat_token, PORT, SLUG, viewers),
-        "player": lambda: clients.viewers(clients.embedded, PORT, SLUG, [viewer[0] for viewer in viewers]),
+        "player": lambda: clients.viewers(clients.embedded, PORT, SLUG, sessions),
+        "player_without_chat": without_chat,
     }
     cpu = {name: [] for name in work}
     stand_in_cpu = []
@@ -107,6 +124,7 @@ def cpu_ratio(site: Server, stand_in: Server, viewers, rounds: int) -> dict:
     log(f"cpu per request: {ms}, failures {failures}")
     return {
         "cpu_ms": ms,
+        "page_ratio": ms["player"] / ms["player_without_chat"],
         "stand_in_ms": statistics.median(stand_in_cpu) * 1000,
         "ratio": ms["chat_token"] / ms["player"],
         "failures": failures,
@@ -133,6 +151,9 @@ def markdown(r: dict) -> str:
         f"| 8 | Server CPU per request: chat token / private player page (PostgreSQL + Redis; IVS Chat: the local "
         f"stand-in on its own server) | {token_ms:.2f} ms | {player_ms:.2f} ms | **{cpu['ratio']:.2f}×** | reported "
         f"| reported ({cpu['failures']} failures) |",
+        f"| 8 | Server CPU per player page: with its chat panel / without (the same page, the room not ready) | "
+        f"{player_ms:.2f} ms | {cpu['cpu_ms']['player_without_chat']:.2f} ms | **{cpu['page_ratio']:.2f}×** | "
+        "no query more | reported |",
         f"| 8 | The stand-in's CPU per chat token (IVS's share, not the site's) | {cpu['stand_in_ms']:.2f} ms | "
         f"{token_ms:.2f} ms | {cpu['stand_in_ms'] / token_ms:.2f}× | reported | reported |",
         f"| 8 | A chat token's wall time, one viewer at a time: median / p95 | {wall['median_ms']:.1f} ms | "
@@ -195,7 +216,7 @@ def main() -> None:
         manage(env, "shell", "-c", MAKE_ROOM)
         site = Server("chat", env).start()
         signed_in = csrf_of(cookies.read_text().split())
-        results = {"cpu": cpu_ratio(site, stand_in, signed_in, rounds=4 if args.quick else 8)}
+        results = {"cpu": cpu_ratio(site, stand_in, signed_in, rounds=4 if args.quick else 8, database_url=url)}
         results["wall"] = wall_times(signed_in[:100])
         site.stop()
         stand_in.stop()
