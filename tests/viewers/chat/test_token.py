@@ -224,3 +224,52 @@ class TestTheRequestClient:
         assert (config.connect_timeout, config.read_timeout) == (1.5, 1.5)
         assert config.retries["total_max_attempts"] == 2  # one retry
         assert aws.ivschat_client("us-west-2").meta.config.read_timeout == settings.AWS_READ_TIMEOUT_SECONDS
+
+
+class TestAHangingIvsChat:
+    """IVS Chat accepts the connection and never answers: the request gives up after its timeout and one retry."""
+
+    @pytest.fixture
+    def hanging(self):
+        import socket
+        import threading
+
+        server = socket.socket()
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)
+        accepted = []
+
+        def accept():
+            while True:
+                try:
+                    connection, _ = server.accept()
+                except OSError:
+                    return
+                accepted.append(connection)  # kept open, never answered
+
+        threading.Thread(target=accept, daemon=True).start()
+        yield f"http://127.0.0.1:{server.getsockname()[1]}", accepted
+        server.close()
+        for connection in accepted:
+            connection.close()
+
+    def test_it_waits_the_timeout_twice_then_says_unavailable(self, room, alice, settings, hanging, monkeypatch):
+        import time
+
+        from viewers.ivs import aws
+
+        url, accepted = hanging
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+        settings.AWS_REGION, settings.AWS_ENDPOINT_URL_IVSCHAT = "us-west-2", url
+        settings.IVS_CHAT_TOKEN_TIMEOUT_SECONDS = 0.3
+        aws._client.cache_clear()
+        try:
+            started = time.monotonic()
+            response = post(alice)
+            elapsed = time.monotonic() - started
+        finally:
+            aws._client.cache_clear()
+        assert response.status_code == 503 and response.json()["error"] == "chat_unavailable"
+        assert len(accepted) == 2  # the call and its one retry
+        assert elapsed < 0.3 * 2 + 2  # two reads of 0.3 s and the retry's backoff (under a second), not botocore's 60 s
