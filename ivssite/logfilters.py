@@ -1,4 +1,5 @@
-"""Log hygiene: no log line may carry a playback token, a private key, a session id, an IdP's code or a SCIM token.
+"""Log hygiene: no log line may carry a playback or chat token, a private key, a session id, an IdP's code or a SCIM
+token.
 
 Request lines and 404 warnings quote URLs, which may carry ?token=; exception messages and
 tracebacks may quote anything. The filter cleans a record's message and arguments before any
@@ -21,6 +22,10 @@ _PATTERNS = [
     # An IdP's one-time authorization code in the login callback's URL, and SCIM bearer tokens (sso/scim/auth.py).
     (re.compile(r"([?&]code=)[^&\s\"']+"), r"\1[redacted]"),
     (re.compile(r"ivs-scim-[A-Za-z0-9_-]+"), "ivs-scim-[redacted]"),
+    # A chat token: in its JSON (IVS Chat's answer, which botocore's DEBUG log quotes) and as the WebSocket's
+    # sub-protocol header (the local messaging server's DEBUG log).
+    (re.compile(r'("token"\s*:\s*")[^"]+'), r"\1[redacted]"),
+    (re.compile(r"(Sec-WebSocket-Protocol:\s*)[^\s\\]+", re.I), r"\1[redacted]"),
     # Session and CSRF cookies (a quoted Cookie header) and cached_db's session cache keys.
     (re.compile(r"((?:sessionid|csrftoken)=)[^;\s\"']+"), r"\1[redacted]"),
     (re.compile(r"(django\.contrib\.sessions\.cache[a-z_]*)[a-z0-9]+"), r"\1[redacted]"),

@@ -127,3 +127,13 @@ def test_an_idps_code_and_a_scim_token_are_redacted():
     assert "SplxlOBeZQQYbYS6WxSbIA" not in redact(line) and "state=xyz" in redact(line)
     assert redact("Bearer ivs-scim-AbC_d-9") == "Bearer ivs-scim-[redacted]"
     assert redact("?country_code=FR") == "?country_code=FR"
+
+
+def test_a_chat_token_is_redacted_in_json_and_in_the_sockets_header():
+    from ivssite.logfilters import redact
+
+    body = """Response body: b'{"token": "AQICAHg-secret_chat-token", "sessionExpirationTime": "2026-12-04"}'"""
+    assert "secret_chat" not in redact(body) and "sessionExpirationTime" in redact(body)
+    assert "secret" not in redact('{"token":"AQICAHg-secret"}')
+    header = "< Sec-WebSocket-Protocol: AQICAHg-secret_chat-token\\r\\n< Upgrade: websocket"
+    assert "secret_chat" not in redact(header) and "Upgrade: websocket" in redact(header)
