@@ -1,10 +1,11 @@
 """Chat in the admin: a channel's room (created or linked by the worker), bans, and the chat sessions' audit."""
 
 from django.contrib import admin, messages
+from django.utils import timezone
 from django.utils.html import format_html
 
 from viewers import reconcile
-from viewers.admin.base import ReadOnlyAdmin
+from viewers.admin.base import OpsMedia, ReadOnlyAdmin
 from viewers.chat import moderation, rooms
 from viewers.models import ChatBan, ChatRoom, ChatRoomStatus, ChatSession
 from viewers.wording import counted
@@ -14,14 +15,24 @@ LIMITS = ("maximum_message_rate_per_second", "maximum_message_length")
 
 @admin.register(ChatRoom)
 class ChatRoomAdmin(admin.ModelAdmin):
-    list_display = ("channel", "state", "arn", "maximum_message_rate_per_second", "maximum_message_length", "synced_at")
+    list_display = ("channel", "state", "maximum_message_rate_per_second", "maximum_message_length", "synced_at", "arn")
     list_filter = ("status",)
     search_fields = ("channel__name", "channel__slug", "arn")
     list_select_related = ("channel",)
     readonly_fields = ("state", "name", "synced_at")
+    Media = OpsMedia
 
-    def get_fields(self, request, obj=None):
-        return ("channel", "arn", *LIMITS, "state", "name", "synced_at") if obj else ("channel", "arn", *LIMITS)
+    def get_fieldsets(self, request, obj=None):
+        fields = ("channel", "arn", *LIMITS, "state", "name", "synced_at") if obj else ("channel", "arn", *LIMITS)
+        # What deleting means, where the Delete button is: the operator's viewers are in this room.
+        unlink = "Deleting unlinks the room: its viewers are disconnected from the chat; the room stays at IVS."
+        return [(None, {"fields": fields, "description": unlink if obj else ""})]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "arn" and formfield is not None:
+            formfield.widget.attrs["class"] = "vTextField ops-wide"  # a whole ARN, readable (admin-ops.css)
+        return formfield
 
     def get_readonly_fields(self, request, obj=None):
         # A room belongs to its channel: to move it, unlink it (delete) and link its ARN on the other channel.
@@ -62,12 +73,26 @@ class ChatRoomAdmin(admin.ModelAdmin):
         reconcile.reconcile_soon()
 
 
+class BanState(admin.SimpleListFilter):
+    title, parameter_name = "state", "state"
+
+    def lookups(self, request, model_admin):
+        return [("active", "in force"), ("lifted", "lifted")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "active":
+            return queryset.filter(lifted_at__isnull=True)
+        if self.value() == "lifted":
+            return queryset.filter(lifted_at__isnull=False)
+        return queryset
+
+
 @admin.register(ChatBan)
 class ChatBanAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "user", "channel", "reason", "banned_by", "lifted_at")
-    list_filter = (("lifted_at", admin.EmptyFieldListFilter), "channel")
+    list_display = ("created_at", "user", "channel", "reason", "banned_by", "state")
+    list_filter = (BanState, "channel")
     search_fields = ("user__username", "user__email", "channel__name", "reason")
-    list_select_related = ("user", "channel", "banned_by")
+    list_select_related = ("user", "channel", "banned_by", "lifted_by")
     raw_id_fields = ("user",)
     actions = ("lift",)
 
@@ -77,6 +102,13 @@ class ChatBanAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="state", ordering="lifted_at")
+    def state(self, ban):
+        if ban.lifted_at is None:
+            return "in force"
+        lifted = f"lifted {timezone.localtime(ban.lifted_at):%Y-%m-%d %H:%M}"
+        return f"{lifted} by {ban.lifted_by}" if ban.lifted_by_id else lifted
 
     def save_model(self, request, obj, form, change):
         if not change:

@@ -52,7 +52,7 @@ class ChatRoom(models.Model):
         "ARN (arn:aws:ivschat:&lt;region&gt;:&lt;account&gt;:room/&lt;id&gt;) to link it.",
     )
     # The name the room was created with at IVS: a creation that died before its ARN was saved is found by it.
-    name = models.CharField(max_length=128, blank=True, editable=False)
+    name = models.CharField("name at IVS", max_length=128, blank=True, editable=False)
     maximum_message_rate_per_second = models.PositiveSmallIntegerField(
         "messages per second",
         default=10,
