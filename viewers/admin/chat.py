@@ -93,7 +93,7 @@ class ChatBanAdmin(admin.ModelAdmin):
     list_filter = (BanState, "channel")
     search_fields = ("user__username", "user__email", "channel__name", "reason")
     list_select_related = ("user", "channel", "banned_by", "lifted_by")
-    raw_id_fields = ("user",)
+    autocomplete_fields = ("user",)  # by username or e-mail (the user admin's search), not an id
     actions = ("lift",)
 
     def get_readonly_fields(self, request, obj=None):
