@@ -42,6 +42,7 @@ from bench.harness import (  # noqa: E402
     run,
     site_env,
     sql,
+    write_section,
 )
 
 DB, PORT, STAND_IN_PORT, SLUG = "ivs_bench_chat", 8841, 8842, "bench-event"
@@ -174,15 +175,6 @@ def markdown(r: dict) -> str:
     )
 
 
-def write(path: Path, section: str) -> None:
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    if BEGIN in text:
-        text = text[: text.index(BEGIN)] + section + text[text.index(END) + len(END) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.write_text(text)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", default=str(ROOT / "docs" / "BENCHMARKS.md"))
@@ -230,7 +222,7 @@ def main() -> None:
         load=" ".join(f"{x:.2f}" for x in load),
         viewers=viewers,
     )
-    write(Path(args.out), markdown(results))
+    write_section(Path(args.out), markdown(results), BEGIN, END)
     print(json.dumps(results, default=str))
 
 

@@ -278,3 +278,14 @@ def wrk(
 def redact(url: str) -> str:
     parts = urlsplit(url)
     return urlunsplit(parts._replace(query=""))
+
+
+def write_section(path: Path, section: str, begin: str, end: str) -> None:
+    """Put `section` (which starts with `begin` and ends with `end`) into the report at `path`: in place of the
+    section between those markers, or at its end. The rest of the report is left as another benchmark wrote it."""
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    if begin in text:
+        text = text[: text.index(begin)] + section + text[text.index(end) + len(end) :]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    path.write_text(text)

@@ -40,6 +40,7 @@ from bench.harness import (  # noqa: E402
     pg_drop,
     run,
     site_env,
+    write_section,
     wrk,
 )
 
@@ -178,15 +179,6 @@ def markdown(r: dict) -> str:
     )
 
 
-def write(path: Path, section: str) -> None:
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    if BEGIN in text:
-        text = text[: text.index(BEGIN)] + section + text[text.index(END) + len(END) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.write_text(text)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", default=str(ROOT / "docs" / "BENCHMARKS.md"))
@@ -233,7 +225,7 @@ def main() -> None:
     results["date"] = datetime.date.today().isoformat()
     results["seconds"] = time.monotonic() - started
     results["load"] = " ".join(f"{x:.2f}" for x in load)
-    write(Path(args.out), markdown(results))
+    write_section(Path(args.out), markdown(results), BEGIN, END)
     print(json.dumps(results, default=str))
 
 
