@@ -35,13 +35,14 @@ def iso(delta):
     return (datetime.now(UTC) + delta).isoformat().replace("+00:00", "Z")
 
 
-def token_answer():
+def token_answer(moderator=False):
     return (
         200,
         {
             "token": "AQICAHg-test-chat-token",
             "tokenExpirationTime": iso(timedelta(minutes=5)),
             "sessionExpirationTime": iso(timedelta(minutes=60)),
+            "moderator": moderator,  # as the site's answer says it: the page's config does not
         },
         {},
     )
@@ -50,8 +51,8 @@ def token_answer():
 class FakeChat:
     """The chat-token and chat-ban endpoints and the IVS Chat messaging socket, as the page sees them."""
 
-    def __init__(self, user_id, name):
-        self.user_id, self.name = user_id, name
+    def __init__(self, user_id, name, moderator=False):
+        self.user_id, self.name, self.moderator = user_id, name, moderator
         self.sockets = []
         self.requests = []  # what the page sent over the socket
         self.token_answers = []  # (status, body, headers) to give, in order; then tokens
@@ -66,7 +67,7 @@ class FakeChat:
 
     def token(self, route):
         self.token_requests.append(route.request.headers)
-        status, body, headers = self.token_answers.pop(0) if self.token_answers else token_answer()
+        status, body, headers = self.token_answers.pop(0) if self.token_answers else token_answer(self.moderator)
         route.fulfill(status=status, json=body, headers=headers)
 
     def ban(self, route):
@@ -186,7 +187,7 @@ def no_csp_violation(page):
 
 def test_a_moderator_chats_deletes_and_removes(context, live_server, viewer, chat_for, artifacts):
     chat = chat_for(moderator=True, displayName="Mo Derator")
-    fake = FakeChat(chat["userId"], chat["displayName"])
+    fake = FakeChat(chat["userId"], chat["displayName"], moderator=chat["moderator"])
     page = open_player(context, live_server, fake)
     chat_state(page, "connected")
     page.set_viewport_size({"width": 1280, "height": 800})
@@ -245,7 +246,7 @@ def test_a_moderator_chats_deletes_and_removes(context, live_server, viewer, cha
 
 def test_a_viewer_writes_within_the_limit_and_the_log_keeps_200(context, live_server, viewer, chat_for, artifacts):
     chat = chat_for(maxLength=20)
-    fake = FakeChat(chat["userId"], chat["displayName"])
+    fake = FakeChat(chat["userId"], chat["displayName"], moderator=chat["moderator"])
     page = open_player(context, live_server, fake)
     chat_state(page, "connected")
     assert page.locator("#chat-messages button").count() == 0  # no moderation for a viewer
@@ -275,7 +276,7 @@ def test_a_viewer_writes_within_the_limit_and_the_log_keeps_200(context, live_se
 
 def test_a_ban_is_said_with_its_reason_and_not_asked_again(context, live_server, viewer, chat_for, artifacts):
     chat = chat_for()
-    fake = FakeChat(chat["userId"], chat["displayName"])
+    fake = FakeChat(chat["userId"], chat["displayName"], moderator=chat["moderator"])
     fake.token_answers.append(
         (403, {"error": "banned", "message": "A moderator removed you from this chat.", "reason": "Spam links"}, {})
     )
@@ -291,7 +292,7 @@ def test_a_ban_is_said_with_its_reason_and_not_asked_again(context, live_server,
 
 def test_access_ended_closes_the_chat(context, live_server, viewer, chat_for, artifacts):
     chat = chat_for()
-    fake = FakeChat(chat["userId"], chat["displayName"])
+    fake = FakeChat(chat["userId"], chat["displayName"], moderator=chat["moderator"])
     fake.token_answers.append((403, {"error": "ended", "message": "Your access to this channel has ended."}, {}))
     page = open_player(context, live_server, fake)
     chat_state(page, "access_ended")
@@ -302,7 +303,7 @@ def test_access_ended_closes_the_chat(context, live_server, viewer, chat_for, ar
 
 def test_an_unavailable_chat_is_retried_with_a_wait(context, live_server, viewer, chat_for, artifacts):
     chat = chat_for()
-    fake = FakeChat(chat["userId"], chat["displayName"])
+    fake = FakeChat(chat["userId"], chat["displayName"], moderator=chat["moderator"])
     unavailable = (503, {"error": "chat_unavailable", "message": "Chat is unavailable."}, {})
     fake.token_answers += [unavailable, (429, {"error": "rate_limited", "message": "Slow down."}, {"Retry-After": "1"})]
     page = open_player(context, live_server, fake)
@@ -321,7 +322,7 @@ def test_an_unavailable_chat_is_retried_with_a_wait(context, live_server, viewer
 
 def test_a_removed_viewer_is_told_and_the_chat_stops(context, live_server, viewer, chat_for, artifacts):
     chat = chat_for()
-    fake = FakeChat(chat["userId"], chat["displayName"])
+    fake = FakeChat(chat["userId"], chat["displayName"], moderator=chat["moderator"])
     page = open_player(context, live_server, fake)
     chat_state(page, "connected")
     fake.message("u-bob", "Bob", "hello")
