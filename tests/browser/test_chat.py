@@ -143,10 +143,15 @@ def test_revoking_access_stops_the_stream_and_leaves_the_chat(browser, live_serv
     say(first, "Before the refund")
     sees(second, "Before the refund")
 
+    revoked_at = time.monotonic()
     services.entitlements_revoke(entitlements=Entitlement.objects.filter(user=viewer))
     first.wait_for_selector("#chat[data-state=access_ended]", timeout=WITHDRAWN_MS)
+    left_chat = time.monotonic() - revoked_at
     assert first.text_content("#chat-status-text") == "The chat has closed because your access to this channel ended."
     first.wait_for_selector(STOPPED, timeout=WITHDRAWN_MS)
+    print(
+        f"revoked: out of the chat after {left_chat:.1f} s, stream stopped after {time.monotonic() - revoked_at:.1f} s"
+    )
     assert_playback_stopped(first)
     first.screenshot(path=str(artifacts / "chat-access-ended.png"))
     assert ChatSession.objects.get(user=viewer).end_reason == "revoked"
