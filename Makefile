@@ -104,7 +104,8 @@ test-postgres: $(BIN)/.installed player services
 	$(PG_TEST_ENV) $(BIN)/python -m pytest -q -m "not browser"
 	$(PG_TEST_ENV) $(BIN)/python -m pytest -q tests/browser/test_sessions.py tests/browser/test_stripe_refund.py \
 		"tests/browser/test_withdrawal.py::test_the_window_ends_while_the_viewer_watches" \
-		"tests/browser/test_withdrawal.py::test_the_entitling_group_deleted"
+		"tests/browser/test_withdrawal.py::test_the_entitling_group_deleted" \
+		"tests/browser/test_chat.py::test_revoking_access_stops_the_stream_and_leaves_the_chat"
 
 # Production-mode tests against real gunicorn, PostgreSQL and Redis: scale-out and faults (tests/prod).
 test-prod: $(BIN)/.installed player services collectstatic
