@@ -54,7 +54,8 @@ run: $(BIN)/.installed player $(DEV_KEY)
 # The player's rules in node first (seconds, and no browser), then the Python suite; either failing fails `make test`.
 # One pytest worker per core (pytest-xdist), a test file to a worker: the browser tests mostly wait on video, so two
 # of them share the cores well (8 min → 5 min on 2 cores). Each worker has its own SQLite test database and
-# per-process cache; `make test-postgres` stays serial, since its workers would share one Redis database.
+# per-process cache; under `make test-postgres` each has its own PostgreSQL test database and Redis database
+# (tests/settings.py).
 test: $(BIN)/.installed player test-js
 	$(BIN)/python -m pytest -n auto --dist loadfile
 
@@ -101,8 +102,9 @@ services:
 # `make test`, and each costs seconds of Chromium.
 PG_TEST_ENV := DATABASE_URL=postgres://postgres@127.0.0.1:5432/ivs_ci CACHE_URL=redis://127.0.0.1:6379/14
 test-postgres: $(BIN)/.installed player services
-	$(PG_TEST_ENV) $(BIN)/python -m pytest -q -m "not browser"
-	$(PG_TEST_ENV) $(BIN)/python -m pytest -q tests/browser/test_sessions.py tests/browser/test_stripe_refund.py \
+	$(PG_TEST_ENV) $(BIN)/python -m pytest -q -n auto --dist loadfile -m "not browser"
+	$(PG_TEST_ENV) $(BIN)/python -m pytest -q -n auto --dist loadfile \
+		tests/browser/test_sessions.py tests/browser/test_stripe_refund.py \
 		"tests/browser/test_withdrawal.py::test_the_window_ends_while_the_viewer_watches" \
 		"tests/browser/test_withdrawal.py::test_the_entitling_group_deleted" \
 		"tests/browser/test_chat.py::test_revoking_access_stops_the_stream_and_leaves_the_chat"

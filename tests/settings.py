@@ -1,6 +1,7 @@
 """Test settings: the real settings module, fed a test environment first."""
 
 import os
+import re
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -24,6 +25,14 @@ os.environ["IVS_PLAYBACK_PRIVATE_KEY"] = (
     .private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     .decode()
 )
+
+# pytest-xdist gives each worker a test database of its own; on Redis (CACHE_URL) each gets its own database too,
+# counting down from the one named (gw0: /14, gw1: /13, …), so that workers never share a cache, a rate limit or a
+# session.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+_REDIS = re.fullmatch(r"(rediss?://[^/]+/)(\d+)", os.environ.get("CACHE_URL", ""))
+if _WORKER.startswith("gw") and _REDIS:
+    os.environ["CACHE_URL"] = f"{_REDIS[1]}{max(int(_REDIS[2]) - int(_WORKER[2:]), 0)}"
 
 from ivssite.settings import *  # noqa: E402,F403
 

@@ -54,8 +54,24 @@ def chat(settings, live_server, chat_server, ivs_worker, e2e_channel, viewer):
     return e2e_channel
 
 
-def open_player(browser, live_server, username, password):
-    page = browser.new_context(viewport={"width": 1280, "height": 820}).new_page()
+@pytest.fixture
+def opened(browser):
+    """The browser contexts a test opens, closed after it: an open context keeps its connections to the live
+    server, and so that server's database connections, alive past the test."""
+    contexts = []
+
+    class Opener:
+        def new(self, **options):
+            contexts.append(browser.new_context(**options))
+            return contexts[-1]
+
+    yield Opener()
+    for context in contexts:
+        context.close()
+
+
+def open_player(opened, live_server, username, password):
+    page = opened.new(viewport={"width": 1280, "height": 820}).new_page()
     violations = []
     page.on(
         "console",
@@ -93,10 +109,10 @@ def message_item(page, text):
     return page.locator("#chat-messages li", has=page.locator(".chat-text", has_text=text))
 
 
-def test_two_viewers_chat_a_moderator_deletes_and_removes(browser, live_server, chat, artifacts):
-    first = open_player(browser, live_server, "viewer", "watch-it-now")
-    second = open_player(browser, live_server, "second", "watch-it-too")
-    moderator = open_player(browser, live_server, "mod", "moderate-it")
+def test_two_viewers_chat_a_moderator_deletes_and_removes(opened, live_server, chat, artifacts):
+    first = open_player(opened, live_server, "viewer", "watch-it-now")
+    second = open_player(opened, live_server, "second", "watch-it-too")
+    moderator = open_player(opened, live_server, "mod", "moderate-it")
 
     say(first, "Hello from the first viewer")
     sees(second, "Hello from the first viewer")
@@ -137,9 +153,9 @@ def test_two_viewers_chat_a_moderator_deletes_and_removes(browser, live_server, 
     assert not any(page.violations for page in (first, second, moderator))
 
 
-def test_revoking_access_stops_the_stream_and_leaves_the_chat(browser, live_server, chat, viewer, artifacts):
-    first = open_player(browser, live_server, "viewer", "watch-it-now")
-    second = open_player(browser, live_server, "second", "watch-it-too")
+def test_revoking_access_stops_the_stream_and_leaves_the_chat(opened, live_server, chat, viewer, artifacts):
+    first = open_player(opened, live_server, "viewer", "watch-it-now")
+    second = open_player(opened, live_server, "second", "watch-it-too")
     say(first, "Before the refund")
     sees(second, "Before the refund")
 
@@ -162,9 +178,9 @@ def test_revoking_access_stops_the_stream_and_leaves_the_chat(browser, live_serv
     sees(second, "After the refund")
 
 
-def test_a_strangers_chat_token_is_refused_without_asking_ivs(browser, live_server, chat):
+def test_a_strangers_chat_token_is_refused_without_asking_ivs(opened, live_server, chat):
     User.objects.create_user("stranger", "stranger@example.com", "no-ticket")
-    page = browser.new_context().new_page()
+    page = opened.new().new_page()
     login(page, live_server, "stranger", "no-ticket", "/channels/e2e-event/")
     assert "no entitlement" in page.content().lower() or page.url.endswith("/channels/e2e-event/")
     issued = IssuedToken.objects.count()
