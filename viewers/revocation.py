@@ -194,36 +194,26 @@ def _deliver(batch, report, *, throttle_retries, sleep):
 
 def _send_disconnects(client, revocations, report, throttle_retries, sleep):
     """IVS Chat's DisconnectUser, one call per (room, viewer): it has no batch form. Paced at DISCONNECT_INTERVAL,
-    well inside its 100 calls a second (shared with the moderators' own disconnects in the chat)."""
+    well inside its 100 calls a second (shared with the moderators' own disconnects in the chat); each call is
+    retried and judged as a playback batch is (_send_chunk)."""
     for index, revocation in enumerate(revocations):
         if index:
             sleep(DISCONNECT_INTERVAL)
-        for attempt in range(throttle_retries + 1):
-            try:
-                client.disconnect_user(
-                    roomIdentifier=revocation.channel_arn,
-                    userId=revocation.viewer_id,
-                    reason=SessionEnd(revocation.reason).label
-                    if revocation.reason in SessionEnd
-                    else "access withdrawn",
-                )
-            except ClientError as exc:
-                code = aws.error_code(exc)
-                if code == "ThrottlingException" and attempt < throttle_retries:
-                    sleep(BATCH_INTERVAL * 2**attempt)
-                    continue
-                (_fail if code in PERMANENT_ERRORS else _retry_later)(revocation, aws.describe_error(exc), report)
-            except BotoCoreError as exc:
-                _retry_later(revocation, f"{type(exc).__name__}: {exc}", report)
-            else:
-                _mark_done(revocation, report)
-            break
+        _send_chunk(client, [revocation], report, throttle_retries=throttle_retries, sleep=sleep, call=_disconnect)
 
 
-def _send_chunk(client, chunk, report, *, throttle_retries, sleep):
+def _disconnect(client, chunk) -> list[dict]:
+    (revocation,) = chunk
+    client.disconnect_user(
+        roomIdentifier=revocation.channel_arn, userId=revocation.viewer_id, reason=revocation.get_reason_display()
+    )
+    return []
+
+
+def _send_chunk(client, chunk, report, *, throttle_retries, sleep, call=None):
     for attempt in range(throttle_retries + 1):
         try:
-            errors = _call(client, chunk)
+            errors = (call or _call)(client, chunk)
         except ClientError as exc:
             code = aws.error_code(exc)
             if code == "ThrottlingException" and attempt < throttle_retries:

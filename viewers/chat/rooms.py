@@ -17,7 +17,6 @@ from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
 from django_tasks import task
-from django_tasks_db.models import DBTaskResult
 
 from viewers import periodic
 from viewers.ivs import aws
@@ -32,9 +31,8 @@ PERMANENT_ERRORS = {"ValidationException", "ResourceNotFoundException", "AccessD
 
 
 def sync_soon() -> None:
-    """Ask the worker to bring due rooms in line with IVS. Only a row is written."""
-    if not DBTaskResult.objects.ready().filter(task_path=sync_rooms.module_path).exists():
-        sync_rooms.enqueue()
+    """Ask the worker to bring due rooms in line with IVS now, unless a run is already due. Only a row is written."""
+    periodic.book(sync_rooms)
 
 
 @task()

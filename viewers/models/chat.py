@@ -29,6 +29,11 @@ class ChatRoomStatus(models.TextChoices):
 PENDING_ROOM_STATES = (ChatRoomStatus.CREATING, ChatRoomStatus.LINKING, ChatRoomStatus.UPDATING)
 
 
+def room_is_ready(arn: str, status: str) -> bool:
+    """Viewers get a room's chat only once the worker has it at IVS (the player page reads these two columns)."""
+    return status == ChatRoomStatus.READY and bool(arn)
+
+
 class ChatRoomQuerySet(models.QuerySet):
     def due(self, now=None):
         """Rooms the worker has something to do for at IVS, now."""
@@ -88,7 +93,7 @@ class ChatRoom(models.Model):
 
     @property
     def is_ready(self) -> bool:
-        return self.status == ChatRoomStatus.READY and bool(self.arn)
+        return room_is_ready(self.arn, self.status)
 
     def clean(self):
         super().clean()

@@ -16,7 +16,8 @@ from datetime import datetime, timedelta
 
 from django.db import connections, router
 
-from viewers.models import Channel, ChatRoomStatus, Entitlement
+from viewers.models import Channel, Entitlement
+from viewers.models.chat import room_is_ready
 from viewers.player import rows, sql
 
 WINDOW = timedelta(seconds=60)
@@ -65,7 +66,7 @@ def read(slug: str, user, now: datetime, page_limit: int) -> PageRead:
         channel=channel,
         held=_held_rows(connection, [row[count:] for row in fetched]),
         page_free_at=limit_reached_at + WINDOW if at_limit else None,
-        chat=ChatRead(room_arn, max_length) if room_arn and room_status == ChatRoomStatus.READY else None,
+        chat=ChatRead(room_arn, max_length) if room_is_ready(room_arn, room_status) else None,
     )
 
 
